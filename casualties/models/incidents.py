@@ -1,0 +1,201 @@
+import uuid
+
+import pgtrigger
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from sources.models import not_in_future
+
+from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, ReviewStatus
+from .common import audited, point_valid
+
+# The location precision a region of each level can honestly claim.
+PRECISION_FOR_LEVEL = {
+    RegionLevel.COUNTRY: LocationPrecision.COUNTRY,
+    RegionLevel.ADMIN1: LocationPrecision.ADMIN1,
+    RegionLevel.ADMIN2: LocationPrecision.ADMIN2,
+    RegionLevel.ADMIN3: LocationPrecision.ADMIN3,
+}
+
+
+class IncidentTypeManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+@audited
+class IncidentType(models.Model):
+    """A term of the managed incident-type vocabulary (armed clash, airstrike, shelling, ...)."""
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    objects = IncidentTypeManager()
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class IncidentQuerySet(models.QuerySet):
+    def counted(self) -> "IncidentQuerySet":
+        """Incidents that count in public aggregates and exports: verified and not merged away."""
+        return self.filter(status=ReviewStatus.VERIFIED, duplicate_of__isnull=True)
+
+    def in_region(self, region) -> "IncidentQuerySet":
+        return self.filter(region__path__startswith=region.path)
+
+
+class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
+    def get_by_natural_key(self, public_id):
+        return self.get(public_id=public_id)
+
+
+@audited
+class Incident(models.Model):
+    """One event at one place and time: the unit of de-duplication that tallies are about."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True, help_text="Written by staff; never pasted article text.")
+    date_start = models.DateField()
+    date_end = models.DateField(help_text="Inclusive; the same as the start for a one-day event.")
+    date_precision = models.CharField(max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    region = models.ForeignKey("Region", on_delete=models.PROTECT, related_name="incidents")
+    place_name = models.CharField(max_length=300, blank=True, help_text="The place as reported.")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    location_precision = models.CharField(max_length=10, choices=LocationPrecision.choices)
+    incident_type = models.ForeignKey(IncidentType, on_delete=models.PROTECT, related_name="incidents")
+    actors = models.ManyToManyField("Actor", through="IncidentActor", related_name="incidents", blank=True)
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    external_id = models.CharField(max_length=200, blank=True, help_text="A client's own id, for idempotent creates.")
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised by every change.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = IncidentManager()
+
+    class Meta:
+        ordering = ["-date_start", "-id"]
+        indexes = [
+            models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
+            models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_start__lte=F("date_end")), name="%(app_label)s_%(class)s_dates_ordered"
+            ),
+            models.CheckConstraint(condition=not_in_future("date_end"), name="%(app_label)s_%(class)s_not_future"),
+            models.CheckConstraint(condition=point_valid(), name="%(app_label)s_%(class)s_point_valid"),
+            models.CheckConstraint(
+                condition=~Q(location_precision__in=[LocationPrecision.EXACT, LocationPrecision.NEAR])
+                | Q(latitude__isnull=False),
+                name="%(app_label)s_%(class)s_point_for_precise_location",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReviewStatus.values), name="%(app_label)s_%(class)s_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values),
+                name="%(app_label)s_%(class)s_date_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(location_precision__in=LocationPrecision.values),
+                name="%(app_label)s_%(class)s_location_precision_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duplicate_of=F("id")), name="%(app_label)s_%(class)s_not_duplicate_of_itself"
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "external_id"],
+                condition=~Q(external_id=""),
+                name="%(app_label)s_%(class)s_unique_external_id",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="incident_public_id_immutable",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                condition=pgtrigger.Q(old__public_id__df=pgtrigger.F("new__public_id")),
+                func="RAISE EXCEPTION 'an incident''s public id never changes' USING ERRCODE = 'check_violation';",
+            ),
+            pgtrigger.Trigger(
+                name="incident_version",
+                operation=pgtrigger.Update,
+                when=pgtrigger.Before,
+                func="NEW.version := OLD.version + 1; RETURN NEW;",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.date_start:%Y-%m-%d})"
+
+    def natural_key(self):
+        return (str(self.public_id),)
+
+    @property
+    def is_counted(self) -> bool:
+        return self.status == ReviewStatus.VERIFIED and self.duplicate_of_id is None
+
+    def clean(self) -> None:
+        errors = {}
+        if self.region_id and self.location_precision:
+            region_level = self.region.level
+            claimed = PRECISION_FOR_LEVEL.get(region_level)
+            coarse = list(PRECISION_FOR_LEVEL.values())
+            if self.location_precision in coarse and self.location_precision != claimed:
+                errors["location_precision"] = (
+                    f"The region is a {RegionLevel(region_level).label.lower()}; a location known only to that "
+                    f"unit has precision '{LocationPrecision(claimed).label if claimed else 'exact or near'}'."
+                )
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = "Give both latitude and longitude, or neither."
+        if self.duplicate_of_id and self.duplicate_of_id == self.pk:
+            errors["duplicate_of"] = "An incident cannot be a duplicate of itself."
+        if errors:
+            raise ValidationError(errors)
+
+
+@audited
+class IncidentActor(models.Model):
+    """An actor's part in an incident: a side of a clash, the perpetrator or the target."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actor_roles")
+    actor = models.ForeignKey("Actor", on_delete=models.PROTECT, related_name="incident_roles")
+    role = models.CharField(max_length=20, choices=ActorRole.choices)
+
+    class Meta:
+        ordering = ["incident", "role", "actor"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "actor", "role"], name="%(app_label)s_%(class)s_unique_incident_actor_role"
+            ),
+            models.CheckConstraint(condition=Q(role__in=ActorRole.values), name="%(app_label)s_%(class)s_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} as {self.get_role_display()}"

@@ -1,0 +1,8 @@
+"""Development on one machine: debug on, loopback only, a throwaway key unless one is given."""
+
+from .base import *  # noqa: F403
+from .base import env, env_bool
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+# Only ever used on loopback; production refuses to start without DJANGO_SECRET_KEY.
+SECRET_KEY = env("DJANGO_SECRET_KEY") or "insecure-local-development-key-never-use-in-production"
