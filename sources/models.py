@@ -62,9 +62,7 @@ class Source(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=SourceKind.values), name="%(app_label)s_%(class)s_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="%(app_label)s_%(class)s_kind_valid"),
             models.CheckConstraint(
                 condition=Q(reliability__in=[*SourceReliability.values, ""]),
                 name="%(app_label)s_%(class)s_reliability_valid",

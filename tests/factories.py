@@ -85,15 +85,17 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     date_end = factory.LazyAttribute(lambda i: i.date_start)
     region = factory.SubFactory(RegionFactory)
     location_precision = factory.LazyAttribute(
-        lambda i: [
-            LocationPrecision.COUNTRY,
-            LocationPrecision.ADMIN1,
-            LocationPrecision.ADMIN2,
-            LocationPrecision.ADMIN3,
-            LocationPrecision.NEAR,
-        ][i.region.level]
-        if i.region.level < 4
-        else LocationPrecision.NEAR
+        lambda i: (
+            [
+                LocationPrecision.COUNTRY,
+                LocationPrecision.ADMIN1,
+                LocationPrecision.ADMIN2,
+                LocationPrecision.ADMIN3,
+                LocationPrecision.NEAR,
+            ][i.region.level]
+            if i.region.level < 4
+            else LocationPrecision.NEAR
+        )
     )
     latitude = factory.LazyAttribute(lambda i: 35.9 if i.location_precision in ("exact", "near") else None)
     longitude = factory.LazyAttribute(lambda i: 36.6 if i.location_precision in ("exact", "near") else None)

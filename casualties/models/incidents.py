@@ -78,9 +78,7 @@ class Incident(models.Model):
     incident_type = models.ForeignKey(IncidentType, on_delete=models.PROTECT, related_name="incidents")
     actors = models.ManyToManyField("Actor", through="IncidentActor", related_name="incidents", blank=True)
     status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
-    duplicate_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
-    )
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
     external_id = models.CharField(max_length=200, blank=True, help_text="A client's own id, for idempotent creates.")
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised by every change.")
     created_by = models.ForeignKey(
@@ -100,6 +98,14 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-date_start", "-id"]
+        permissions = [
+            ("submit_incident", "Can submit incidents for review"),
+            ("review_incident", "Can verify, reject and return incidents"),
+            ("merge_incident", "Can merge duplicate incidents"),
+            ("change_reviewed_incident", "Can edit submitted, verified and rejected incidents"),
+            ("view_unpublished_incident", "Can see other people's unverified incidents"),
+            ("export_data", "Can export data as CSV"),
+        ]
         indexes = [
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
@@ -173,7 +179,9 @@ class Incident(models.Model):
                     f"unit has precision '{LocationPrecision(claimed).label if claimed else 'exact or near'}'."
                 )
         if (self.latitude is None) != (self.longitude is None):
-            errors["longitude" if self.longitude is None else "latitude"] = "Give both latitude and longitude, or neither."
+            errors["longitude" if self.longitude is None else "latitude"] = (
+                "Give both latitude and longitude, or neither."
+            )
         if self.duplicate_of_id and self.duplicate_of_id == self.pk:
             errors["duplicate_of"] = "An incident cannot be a duplicate of itself."
         if errors:

@@ -56,9 +56,7 @@ class Region(models.Model):
             GinIndex(OpClass("search_names", name="gin_trgm_ops"), name="casualties_region_names_trgm"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(level__gte=0, level__lte=4), name="%(app_label)s_%(class)s_level_range"
-            ),
+            models.CheckConstraint(condition=Q(level__gte=0, level__lte=4), name="%(app_label)s_%(class)s_level_range"),
             models.CheckConstraint(
                 condition=Q(level=0, parent__isnull=True) | Q(level__gt=0, parent__isnull=False),
                 name="%(app_label)s_%(class)s_only_countries_are_roots",
@@ -89,7 +87,8 @@ class Region(models.Model):
                     END IF;
                     NEW.path := parent_path || NEW.code || '/';
                   END IF;
-                  NEW.search_names := lower(concat_ws(' ', NEW.code, NULLIF(NEW.iso_code, ''), NEW.name, NULLIF(NEW.name_local, ''),
+                  NEW.search_names := lower(concat_ws(' ', NEW.code, NULLIF(NEW.iso_code, ''), NEW.name,
+                                                      NULLIF(NEW.name_local, ''),
                                                       NULLIF(array_to_string(NEW.alternate_names, ' '), '')));
                   RETURN NEW;
                 END;
@@ -110,14 +109,14 @@ class Region(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    def natural_key(self):
-        return (self.code,)
-
     def save(self, *args, **kwargs):
         # Mirror the trigger so the instance in memory agrees with its row.
         parent_path = self.parent.path if self.parent_id else ""
         self.path = f"{parent_path}{self.code}{PATH_SEPARATOR}"
         super().save(*args, **kwargs)
+
+    def natural_key(self):
+        return (self.code,)
 
     @property
     def ancestor_codes(self) -> list[str]:

@@ -15,7 +15,10 @@ from .common import audited
 
 # Recomputes the estimates of the incidents whose tallies a statement touched.
 # The function itself is created by migration (casualties/sql/estimates.sql).
-REFRESH_FROM = "PERFORM casualties_refresh_estimates(ARRAY(SELECT DISTINCT incident_id FROM {} WHERE incident_id IS NOT NULL)); RETURN NULL;"
+REFRESH_FROM = (
+    "PERFORM casualties_refresh_estimates(ARRAY("
+    "SELECT DISTINCT incident_id FROM {} WHERE incident_id IS NOT NULL)); RETURN NULL;"
+)
 
 
 class ReportingPeriodManager(models.Manager):
@@ -57,8 +60,10 @@ class ReportingPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        span = f"{self.date_start:%Y-%m-%d}" if self.date_start == self.date_end else (
-            f"{self.date_start:%Y-%m-%d} to {self.date_end:%Y-%m-%d}"
+        span = (
+            f"{self.date_start:%Y-%m-%d}"
+            if self.date_start == self.date_end
+            else (f"{self.date_start:%Y-%m-%d} to {self.date_end:%Y-%m-%d}")
         )
         return f"{self.label} ({span})" if self.label else span
 
@@ -79,17 +84,16 @@ class CasualtyTally(models.Model):
     """One figure claimed by one report: about one incident, or a region over a reporting period (a period total)."""
 
     report = models.ForeignKey("sources.Report", on_delete=models.PROTECT, related_name="tallies")
-    incident = models.ForeignKey(
-        "Incident", on_delete=models.CASCADE, null=True, blank=True, related_name="tallies"
-    )
+    incident = models.ForeignKey("Incident", on_delete=models.CASCADE, null=True, blank=True, related_name="tallies")
     region = models.ForeignKey("Region", on_delete=models.PROTECT, null=True, blank=True, related_name="tallies")
     reporting_period = models.ForeignKey(
         ReportingPeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="tallies"
     )
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     status = models.CharField(max_length=10, choices=CasualtyStatus.choices, help_text="Of the people counted.")
-    group = models.CharField(max_length=10, choices=CasualtyGroup.choices, default=CasualtyGroup.ALL,
-                             db_column="casualty_group")
+    group = models.CharField(
+        max_length=10, choices=CasualtyGroup.choices, default=CasualtyGroup.ALL, db_column="casualty_group"
+    )
     low = models.PositiveIntegerField()
     best = models.PositiveIntegerField()
     high = models.PositiveIntegerField()
@@ -129,19 +133,25 @@ class CasualtyTally(models.Model):
                 fields=["report", "incident", "outcome", "status", "group"],
                 condition=Q(incident__isnull=False),
                 name="%(app_label)s_%(class)s_one_figure_per_incident",
-                violation_error_message="This report already has a figure for this incident, outcome, status and group.",
+                violation_error_message=(
+                    "This report already has a figure for this incident, outcome, status and group."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["report", "region", "reporting_period", "outcome", "status", "group"],
                 condition=Q(region__isnull=False),
                 name="%(app_label)s_%(class)s_one_figure_per_period",
-                violation_error_message="This report already has a figure for this region, period, outcome, status and group.",
+                violation_error_message=(
+                    "This report already has a figure for this region, period, outcome, status and group."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["incident", "outcome", "status", "group"],
                 condition=Q(is_preferred=True),
                 name="%(app_label)s_%(class)s_one_preferred",
-                violation_error_message="Another figure for this incident, outcome, status and group is already preferred.",
+                violation_error_message=(
+                    "Another figure for this incident, outcome, status and group is already preferred."
+                ),
             ),
             ExclusionConstraint(
                 name="%(app_label)s_%(class)s_period_totals_no_overlap",
@@ -198,7 +208,8 @@ class CasualtyTally(models.Model):
                      AND (sub.best > total.best OR sub.high > total.high)
                    LIMIT 1;
                   IF FOUND THEN
-                    RAISE EXCEPTION 'tally %: the % figure (best %, high %) exceeds the all figure of tally % (best %, high %)',
+                    RAISE EXCEPTION
+                      'tally %: the % figure (best %, high %) exceeds the all figure of tally % (best %, high %)',
                       clash.sub_id, clash.casualty_group, clash.sub_best, clash.sub_high,
                       clash.all_id, clash.all_best, clash.all_high
                       USING ERRCODE = 'check_violation';
@@ -221,7 +232,9 @@ class CasualtyTally(models.Model):
                 operation=pgtrigger.Update,
                 when=pgtrigger.After,
                 referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
-                func=REFRESH_FROM.format("(SELECT incident_id FROM old_rows UNION SELECT incident_id FROM new_rows) AS t"),
+                func=REFRESH_FROM.format(
+                    "(SELECT incident_id FROM old_rows UNION SELECT incident_id FROM new_rows) AS t"
+                ),
             ),
             pgtrigger.Trigger(
                 name="tally_estimates_delete",
@@ -236,6 +249,11 @@ class CasualtyTally(models.Model):
     def __str__(self) -> str:
         group = "" if self.group == CasualtyGroup.ALL else f" ({self.get_group_display()})"
         return f"{self.best} {self.get_status_display().lower()} {self.get_outcome_display().lower()}{group}"
+
+    def save(self, *args, **kwargs):
+        self.fill_bounds()
+        self.copy_denormalized()
+        super().save(*args, **kwargs)
 
     @property
     def is_period_total(self) -> bool:
@@ -275,11 +293,6 @@ class CasualtyTally(models.Model):
         if errors:
             raise ValidationError(errors)
         self.copy_denormalized()
-
-    def save(self, *args, **kwargs):
-        self.fill_bounds()
-        self.copy_denormalized()
-        super().save(*args, **kwargs)
 
 
 class Estimate(models.Model):

@@ -1,0 +1,146 @@
+"""Who may see and do what: the one place the admin and the API take their role rules from.
+
+Roles are auth groups holding model permissions; object-level rules (whose drafts, which
+status) are the functions below. Superusers are administrators and may do everything.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.db.models import Q, QuerySet
+
+from .choices import ReviewStatus
+
+DATA_ENTRY = "Data entry"
+REVIEWER = "Reviewer"
+RESEARCHER = "Researcher"
+
+_EDIT_RECORDS = [
+    "sources.add_source", "sources.change_source", "sources.view_source",
+    "sources.add_report", "sources.change_report", "sources.view_report",
+    "casualties.add_incident", "casualties.change_incident", "casualties.view_incident",
+    "casualties.submit_incident",
+    "casualties.add_incidentactor", "casualties.change_incidentactor", "casualties.delete_incidentactor",
+    "casualties.view_incidentactor",
+    "casualties.add_casualtytally", "casualties.change_casualtytally", "casualties.delete_casualtytally",
+    "casualties.view_casualtytally",
+    "casualties.add_reportingperiod", "casualties.change_reportingperiod", "casualties.view_reportingperiod",
+    "casualties.view_region", "casualties.view_actor", "casualties.view_actorname",
+    "casualties.view_incidenttype", "casualties.view_estimate",
+]  # fmt: skip
+
+_READ_ALL = [
+    "sources.view_source", "sources.view_report",
+    "casualties.view_incident", "casualties.view_incidentactor", "casualties.view_casualtytally",
+    "casualties.view_reportingperiod", "casualties.view_region", "casualties.view_actor",
+    "casualties.view_actorname", "casualties.view_incidenttype", "casualties.view_estimate",
+    "casualties.view_unpublished_incident", "casualties.export_data",
+]  # fmt: skip
+
+_REVIEW = [
+    "casualties.review_incident", "casualties.merge_incident", "casualties.change_reviewed_incident",
+    "casualties.view_unpublished_incident", "casualties.delete_incident", "casualties.export_data",
+    "casualties.add_actor", "casualties.change_actor", "casualties.add_actorname", "casualties.change_actorname",
+    "casualties.delete_actorname", "casualties.delete_reportingperiod",
+]  # fmt: skip
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    DATA_ENTRY: _EDIT_RECORDS,
+    REVIEWER: sorted(set(_EDIT_RECORDS + _REVIEW)),
+    RESEARCHER: _READ_ALL,
+}
+
+
+def sync_role_groups(*, group_model=Group, permission_model=Permission) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def _is_user(user) -> bool:
+    return user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated and user.is_active
+
+
+def counted_filter(prefix: str = "") -> Q:
+    """The public set: verified incidents that were not merged into another."""
+    return Q(**{f"{prefix}status": ReviewStatus.VERIFIED, f"{prefix}duplicate_of__isnull": True})
+
+
+def visible_filter(user, prefix: str = "") -> Q | None:
+    """The incidents ``user`` may see, as a filter; None means all of them.
+
+    Anonymous clients and users without a role see the public set; data-entry staff see it plus
+    their own records; reviewers, researchers and administrators see everything.
+    """
+    if _is_user(user) and (user.is_superuser or user.has_perm("casualties.view_unpublished_incident")):
+        return None
+    visible = counted_filter(prefix)
+    if _is_user(user) and user.has_perm("casualties.view_incident"):
+        visible |= Q(**{f"{prefix}created_by": user})
+    return visible
+
+
+def visible_incidents(user, queryset: QuerySet) -> QuerySet:
+    condition = visible_filter(user)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def can_view_incident(user, incident) -> bool:
+    if incident.status == ReviewStatus.VERIFIED and incident.duplicate_of_id is None:
+        return True
+    condition = visible_filter(user)
+    return condition is None or (
+        _is_user(user) and incident.created_by_id == user.pk and user.has_perm("casualties.view_incident")
+    )
+
+
+def can_change_incident(user, incident) -> bool:
+    """Data entry edits their own drafts; reviewers edit anything, verified records included."""
+    if not _is_user(user):
+        return False
+    if user.is_superuser or user.has_perm("casualties.change_reviewed_incident"):
+        return True
+    if not user.has_perm("casualties.change_incident"):
+        return False
+    if incident.pk is None:
+        return True
+    return incident.status == ReviewStatus.DRAFT and incident.created_by_id == user.pk
+
+
+# (from, to) -> the permission it needs; verification also needs a second person.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED): "casualties.submit_incident",
+    (ReviewStatus.SUBMITTED, ReviewStatus.VERIFIED): "casualties.review_incident",
+    (ReviewStatus.SUBMITTED, ReviewStatus.REJECTED): "casualties.review_incident",
+    (ReviewStatus.SUBMITTED, ReviewStatus.DRAFT): "casualties.review_incident",
+    (ReviewStatus.DRAFT, ReviewStatus.REJECTED): "casualties.review_incident",
+    (ReviewStatus.VERIFIED, ReviewStatus.REJECTED): "casualties.review_incident",
+    (ReviewStatus.REJECTED, ReviewStatus.DRAFT): "casualties.review_incident",
+}
+
+
+def transition_refusal(user, incident, to_status: str) -> str | None:
+    """Why ``user`` may not move ``incident`` to ``to_status``, or None if they may."""
+    required = TRANSITIONS.get((incident.status, to_status))
+    if required is None:
+        return f"An incident cannot go from {incident.get_status_display().lower()} to {to_status}."
+    if not _is_user(user):
+        return "You must be logged in."
+    if user.is_superuser:
+        return None
+    if not user.has_perm(required):
+        return f"You do not have permission to move incidents to {to_status}."
+    if required == "casualties.submit_incident" and not can_change_incident(user, incident):
+        return "Only the author of a draft or a reviewer can submit it."
+    if to_status == ReviewStatus.VERIFIED and incident.created_by_id == user.pk:
+        return "An incident is verified by a colleague, not by the person who entered it."
+    return None
+
+
+def allowed_transitions(user, incident) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == incident.status and not transition_refusal(user, incident, to)]
