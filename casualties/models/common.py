@@ -11,5 +11,9 @@ def point_valid(prefix: str = "") -> Q:
     """Latitude and longitude both set and in range, or both empty."""
     lat, lon = f"{prefix}latitude", f"{prefix}longitude"
     both_empty = Q(**{f"{lat}__isnull": True, f"{lon}__isnull": True})
-    both_valid = Q(**{f"{lat}__gte": -90, f"{lat}__lte": 90, f"{lon}__gte": -180, f"{lon}__lte": 180})
+    # NULL makes a range comparison unknown, which a CHECK accepts: say "not null" outright.
+    both_valid = Q(
+        **{f"{lat}__isnull": False, f"{lon}__isnull": False},
+        **{f"{lat}__gte": -90, f"{lat}__lte": 90, f"{lon}__gte": -180, f"{lon}__lte": 180},
+    )
     return both_empty | both_valid

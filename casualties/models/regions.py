@@ -96,7 +96,8 @@ class Region(models.Model):
             ),
             pgtrigger.Trigger(
                 name="region_path_cascade",
-                operation=pgtrigger.UpdateOf("path"),
+                # Not UPDATE OF path: the path changes by the trigger above when only code or parent is set.
+                operation=pgtrigger.Update,
                 when=pgtrigger.After,
                 condition=pgtrigger.Q(old__path__df=pgtrigger.F("new__path")),
                 func="""
