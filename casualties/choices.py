@@ -86,3 +86,12 @@ class Qualifier(models.TextChoices):
     AT_LEAST = "at_least", "At least"
     AT_MOST = "at_most", "At most"
     UP_TO = "up_to", "Up to"
+
+
+class RemovalReason(models.TextChoices):
+    """Why an incident left the public set (verified and not merged)."""
+
+    REJECTED = "rejected", "Rejected"
+    UNVERIFIED = "unverified", "Returned to draft or review"
+    MERGED = "merged", "Merged into another incident"
+    DELETED = "deleted", "Deleted"

@@ -1,5 +1,5 @@
 from .actors import Actor, ActorName
-from .incidents import Incident, IncidentActor, IncidentType
+from .incidents import Incident, IncidentActor, IncidentRemoval, IncidentType
 from .regions import Region
 from .tallies import CasualtyTally, Estimate, ReportingPeriod
 
@@ -10,6 +10,7 @@ __all__ = [
     "Estimate",
     "Incident",
     "IncidentActor",
+    "IncidentRemoval",
     "IncidentType",
     "Region",
     "ReportingPeriod",

@@ -2,13 +2,15 @@ import uuid
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from sources.models import not_in_future
 
-from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, ReviewStatus
+from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, RemovalReason, ReviewStatus
 from .common import audited, point_valid
 
 # The location precision a region of each level can honestly claim.
@@ -18,6 +20,10 @@ PRECISION_FOR_LEVEL = {
     RegionLevel.ADMIN2: LocationPrecision.ADMIN2,
     RegionLevel.ADMIN3: LocationPrecision.ADMIN3,
 }
+
+
+# The public set in SQL, for triggers: verified and not merged into another incident.
+PUBLIC_SQL = f"({{row}}.status = '{ReviewStatus.VERIFIED}' AND {{row}}.duplicate_of_id IS NULL)"
 
 
 class IncidentTypeManager(models.Manager):
@@ -109,6 +115,7 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
+            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -154,6 +161,35 @@ class Incident(models.Model):
                 operation=pgtrigger.Update,
                 when=pgtrigger.Before,
                 func="NEW.version := OLD.version + 1; RETURN NEW;",
+            ),
+            # Sync clients learn of incidents that left the public set from IncidentRemoval rows.
+            pgtrigger.Trigger(
+                name="incident_removal_on_update",
+                operation=pgtrigger.Update,
+                when=pgtrigger.After,
+                condition=pgtrigger.Condition(
+                    f"({PUBLIC_SQL.format(row='OLD')} AND NOT {PUBLIC_SQL.format(row='NEW')})"
+                ),
+                func=f"""
+                INSERT INTO casualties_incidentremoval (public_id, removed_at, reason, merged_into)
+                VALUES (NEW.public_id, now(),
+                        CASE WHEN NEW.duplicate_of_id IS NOT NULL THEN '{RemovalReason.MERGED}'
+                             WHEN NEW.status = '{ReviewStatus.REJECTED}' THEN '{RemovalReason.REJECTED}'
+                             ELSE '{RemovalReason.UNVERIFIED}' END,
+                        (SELECT public_id FROM casualties_incident WHERE id = NEW.duplicate_of_id));
+                RETURN NULL;
+                """,
+            ),
+            pgtrigger.Trigger(
+                name="incident_removal_on_delete",
+                operation=pgtrigger.Delete,
+                when=pgtrigger.After,
+                condition=pgtrigger.Condition(PUBLIC_SQL.format(row="OLD")),
+                func=f"""
+                INSERT INTO casualties_incidentremoval (public_id, removed_at, reason)
+                VALUES (OLD.public_id, now(), '{RemovalReason.DELETED}');
+                RETURN NULL;
+                """,
             ),
         ]
 
@@ -207,3 +243,27 @@ class IncidentActor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} as {self.get_role_display()}"
+
+
+class IncidentRemoval(models.Model):
+    """An incident that left the public set (rejected, returned to review, merged or deleted), and when.
+
+    Written by database triggers on the incident table, whatever path the change came by, so
+    clients syncing the public set can drop what they hold. Never edited.
+    """
+
+    public_id = models.UUIDField(db_index=True)
+    removed_at = models.DateTimeField(db_index=True)
+    reason = models.CharField(max_length=10, choices=RemovalReason.choices)
+    merged_into = models.UUIDField(null=True, blank=True, help_text="The incident it was merged into.")
+
+    class Meta:
+        ordering = ["removed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=RemovalReason.values), name="%(app_label)s_%(class)s_reason_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.reason} at {self.removed_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
 
 from ..choices import RegionLevel
 from .common import audited, point_valid
@@ -44,6 +44,8 @@ class Region(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     search_names = models.TextField(editable=False, default="", help_text="All names, lower-cased, for search.")
+    # The database default fills rows loaded from fixtures that predate the column.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), db_index=True)
 
     objects = RegionManager()
 

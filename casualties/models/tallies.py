@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from psycopg.types.range import Range
 
 from sources.models import not_in_future
@@ -33,6 +34,8 @@ class ReportingPeriod(models.Model):
     date_start = models.DateField()
     date_end = models.DateField()
     label = models.CharField(max_length=200, blank=True, help_text="As the source put it.")
+    # The database default fills rows loaded from fixtures that predate the column.
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now(), db_index=True)
 
     objects = ReportingPeriodManager()
 
