@@ -1,6 +1,7 @@
 import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now, Upper
@@ -120,6 +121,14 @@ class Region(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+    def clean(self) -> None:
+        if self.parent_id is None and self.level != RegionLevel.COUNTRY:
+            raise ValidationError({"parent": "Every unit below a country needs its parent unit."})
+        if self.parent_id is not None and self.level != self.parent.level + 1:
+            raise ValidationError(
+                {"level": f"The parent {self.parent} is at level {self.parent.level}; this unit must be one below it."}
+            )
 
     @property
     def ancestor_codes(self) -> list[str]:
