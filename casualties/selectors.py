@@ -1,0 +1,358 @@
+"""Named read queries: the aggregations behind /api/v1/aggregates/.
+
+Every figure the aggregate endpoint returns comes from ``casualty_aggregate`` (incident basis) or
+``reported_totals_aggregate`` (reported-totals basis); each is one SQL statement that computes the
+rows, the totals and the size check together. The counting rules are in their docstrings and in
+docs/aggregation.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet, TextChoices
+
+from sources.models import Source
+
+from .choices import CasualtyGroup, CasualtyStatus, Outcome, ReviewStatus
+from .models import CasualtyTally, Incident, Region
+from .roles import visible_incidents
+
+# The most rows (buckets x region groups) one aggregate request may produce.
+AGGREGATE_ROW_CAP = 100_000
+
+ALL_STATUSES = "all"
+
+
+class Interval(TextChoices):
+    DAY = "day", "Day"
+    WEEK = "week", "ISO week (Monday to Sunday)"
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+    YEAR = "year", "Year"
+
+
+class Basis(TextChoices):
+    INCIDENTS = "incidents", "Incidents: the estimates of counted incidents"
+    REPORTED_TOTALS = "reported_totals", "Reported totals: one source's period totals"
+
+
+# Interval -> (date_trunc unit, step between buckets). Fixed SQL fragments: user input never reaches the SQL text.
+_INTERVAL_SQL = {
+    Interval.DAY: ("day", "interval '1 day'"),
+    Interval.WEEK: ("week", "interval '1 week'"),
+    Interval.MONTH: ("month", "interval '1 month'"),
+    Interval.QUARTER: ("quarter", "interval '3 months'"),
+    Interval.YEAR: ("year", "interval '1 year'"),
+}
+
+ROW_FIELDS = (
+    "period_start",
+    "period_end",
+    "region_code",
+    "region_name",
+    "region_level",
+    "incidents",
+    "incidents_with_figures",
+    "low",
+    "best",
+    "high",
+)
+TOTAL_FIELDS = ("incidents", "incidents_with_figures", "low", "best", "high")
+
+
+class AggregateTooLarge(Exception):
+    """The request would produce more rows than the cap allows."""
+
+    def __init__(self, estimated_rows: int, cap: int):
+        self.estimated_rows = estimated_rows
+        self.cap = cap
+        super().__init__(
+            f"This request would return about {estimated_rows} rows (cap {cap}): narrow date_from/date_to, "
+            "use a coarser interval or region_level, or filter by region or country."
+        )
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """Rows (one per date bucket x region group) and the totals over all of them."""
+
+    results: list[dict]
+    totals: dict
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """The SQL pieces that put a row into its date bucket and region group."""
+
+    interval: str | None
+    region_level: int | None
+
+    def bucket(self, date_sql: str) -> str:
+        if self.interval is None:
+            return "NULL::date"
+        unit, _ = _INTERVAL_SQL[self.interval]
+        return f"date_trunc('{unit}', ({date_sql})::timestamp)::date"
+
+    @property
+    def step(self) -> str:
+        return _INTERVAL_SQL[self.interval][1]
+
+    def region(self) -> tuple[str, list]:
+        """``region_code, region_level`` of a row joined to its region as ``r``: the ancestor at the level,
+        or the region itself when it is coarser than the level."""
+        if self.region_level is None:
+            return "NULL::varchar AS region_code, NULL::integer AS region_level", []
+        return (
+            "split_part(r.path, '/', LEAST(r.level, %s) + 1) AS region_code, LEAST(r.level, %s) AS region_level",
+            [self.region_level, self.region_level],
+        )
+
+
+def _statuses(casualty_status: str) -> list[str]:
+    return list(CasualtyStatus.values) if casualty_status == ALL_STATUSES else [casualty_status]
+
+
+def aggregate_incidents(*, user, statuses_requested: bool) -> QuerySet[Incident]:
+    """The incidents an aggregate may count for ``user``, before the query filters.
+
+    Merged duplicates never count (a person is never counted twice). Without a ``status`` filter only
+    verified incidents count; with one, the filter chooses among what ``user`` may see (casualties.roles).
+    """
+    incidents = Incident.objects.filter(duplicate_of__isnull=True)
+    if not statuses_requested:
+        incidents = incidents.filter(status=ReviewStatus.VERIFIED)
+    return visible_incidents(user, incidents)
+
+
+def period_totals(
+    *,
+    source: Source,
+    within: Sequence[Region] = (),
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[CasualtyTally]:
+    """One source's period totals inside every region of ``within`` whose period overlaps [date_from, date_to]."""
+    totals = CasualtyTally.objects.filter(region__isnull=False, source=source)
+    for region in within:
+        totals = totals.filter(region__path__startswith=region.path)
+    if date_from is not None:
+        totals = totals.filter(reporting_period__date_end__gte=date_from)
+    if date_to is not None:
+        totals = totals.filter(reporting_period__date_start__lte=date_to)
+    return totals
+
+
+def casualty_aggregate(
+    *,
+    incidents: QuerySet[Incident],
+    interval: str | None,
+    region_level: int | None,
+    outcome: str = Outcome.KILLED,
+    casualty_status: str = CasualtyStatus.CIVILIAN,
+    group: str = CasualtyGroup.ALL,
+    fill: tuple[datetime.date, datetime.date] | None = None,
+    cap: int = AGGREGATE_ROW_CAP,
+) -> Aggregate:
+    """Casualties on the incident basis: each incident of ``incidents`` counted exactly once.
+
+    Counting rule:
+    - An incident goes to the date bucket of its ``date_start`` (weeks are ISO weeks, from Monday)
+      and to its ancestor at ``region_level``. An incident located only more coarsely than that level
+      goes to a row for its own region, whose ``region_level`` is smaller than the one asked for
+      (district unknown: the governorate's row). So every incident is in exactly one row and the
+      rows always sum to the totals.
+    - ``incidents`` counts every incident in the row, with or without a figure for the requested
+      outcome, status and group; ``incidents_with_figures`` counts those that have one.
+    - ``low``, ``best`` and ``high`` are the sums of the incidents' estimates, each separately.
+      Missing is not zero: they are null when no incident in the row has a figure.
+    - Only the ``group`` asked for is summed (an of-which subgroup is never added to ``all``).
+      Statuses are summed only for ``casualty_status="all"``.
+    - ``fill=(first, last)`` adds a row for every bucket from ``first`` to ``last`` and every region
+      group present, with 0 incidents and 0 casualties: none were recorded there.
+    """
+    grouping = _Grouping(interval, region_level)
+    inner_sql, inner_params = _ids_sql(incidents)
+    region_sql, region_params = grouping.region()
+    base_sql = f"""
+        inc AS (
+          SELECT i.id, {grouping.bucket("i.date_start")} AS bucket, {region_sql}
+            FROM casualties_incident i JOIN casualties_region r ON r.id = i.region_id
+           WHERE i.id IN ({inner_sql})
+        ),
+        fig AS (
+          SELECT e.incident_id, sum(e.low) AS low, sum(e.best) AS best, sum(e.high) AS high
+            FROM casualties_estimate e
+           WHERE e.incident_id IN (SELECT id FROM inc)
+             AND e.outcome = %s AND e.status = ANY(%s) AND e.casualty_group = %s
+           GROUP BY e.incident_id
+        ),
+        base AS (
+          SELECT inc.bucket, inc.region_code, inc.region_level, 1 AS incidents,
+                 (fig.incident_id IS NOT NULL)::integer AS with_figures, fig.low, fig.best, fig.high
+            FROM inc LEFT JOIN fig ON fig.incident_id = inc.id
+        )"""
+    base_params = [*region_params, *inner_params, outcome, _statuses(casualty_status), group]
+    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="0, 0, 0, 0, 0", cap=cap)
+    aggregate = _to_aggregate(rows)
+    for row in [*aggregate.results, aggregate.totals]:
+        row["incidents"] = row["incidents"] or 0
+        row["incidents_with_figures"] = row["incidents_with_figures"] or 0
+    return aggregate
+
+
+def reported_totals_aggregate(
+    *,
+    totals: QuerySet[CasualtyTally],
+    interval: str | None,
+    region_level: int | None,
+    outcome: str = Outcome.KILLED,
+    casualty_status: str = CasualtyStatus.CIVILIAN,
+    group: str = CasualtyGroup.ALL,
+    fill: tuple[datetime.date, datetime.date] | None = None,
+    cap: int = AGGREGATE_ROW_CAP,
+) -> Aggregate:
+    """Casualties on the reported-totals basis: the period totals of ``totals`` (give one source's, see
+    ``period_totals``), each counted whole.
+
+    Counting rule:
+    - A period inside one date bucket goes to it. A period spanning several buckets is split in
+      proportion to its days in each; low, best and high are each rounded by largest remainder (ties
+      to the earlier bucket), so the parts always add up to the figure. All its parts are returned,
+      even those in buckets outside date_from/date_to: a figure is never cut.
+    - A total goes to its region's ancestor at ``region_level``; a total for a coarser region goes to a
+      row for that region, whose ``region_level`` is smaller than the one asked for.
+    - Only the ``group`` asked for; statuses summed only for ``casualty_status="all"``.
+    - ``incidents`` and ``incidents_with_figures`` are null: totals are not about incidents.
+    - ``fill=(first, last)`` adds a row for every bucket and region group present with null figures: the
+      source published no total for it, which is not the same as zero.
+    """
+    grouping = _Grouping(interval, region_level)
+    inner_sql, inner_params = _ids_sql(totals)
+    region_sql, region_params = grouping.region()
+    if interval is None:
+        pieces = "SELECT tot.*, NULL::date AS bucket, tot.d1 - tot.d0 AS days FROM tot"
+    else:
+        pieces = f"""
+          SELECT tot.*, b.bucket, LEAST(b.bucket_next, tot.d1) - GREATEST(b.bucket, tot.d0) AS days
+            FROM tot CROSS JOIN LATERAL (
+              SELECT g::date AS bucket, (g + {grouping.step})::date AS bucket_next
+                FROM generate_series({grouping.bucket("tot.d0")}::timestamp, (tot.d1 - 1)::timestamp,
+                                     {grouping.step}) AS g
+            ) b"""
+    parts = ",\n".join(
+        f"""{f} * days / span + (row_number() OVER (PARTITION BY id ORDER BY mod({f} * days, span) DESC, bucket)
+              <= {f} - sum({f} * days / span) OVER (PARTITION BY id))::integer AS {f}"""
+        for f in ("low", "best", "high")
+    )
+    base_sql = f"""
+        tot AS (
+          SELECT t.id, lower(t.period) AS d0, upper(t.period) AS d1,
+                 (upper(t.period) - lower(t.period))::bigint AS span,
+                 t.low::bigint AS low, t.best::bigint AS best, t.high::bigint AS high, {region_sql}
+            FROM casualties_casualtytally t JOIN casualties_region r ON r.id = t.region_id
+           WHERE t.id IN ({inner_sql}) AND t.period IS NOT NULL
+             AND t.outcome = %s AND t.status = ANY(%s) AND t.casualty_group = %s
+        ),
+        piece AS ({pieces}),
+        base AS (
+          SELECT bucket, region_code, region_level, NULL::integer AS incidents, NULL::integer AS with_figures,
+                 {parts}
+            FROM piece
+        )"""
+    base_params = [*region_params, *inner_params, outcome, _statuses(casualty_status), group]
+    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="NULL, NULL, NULL, NULL, NULL", cap=cap)
+    return _to_aggregate(rows)
+
+
+def _ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
+    """The ids of ``queryset`` as parameterised SQL to embed in ``IN (...)``."""
+    try:
+        return queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. .none() or an empty __in list
+        return "SELECT NULL::bigint WHERE false", ()
+
+
+def _run(
+    grouping: _Grouping,
+    base_sql: str,
+    base_params: list,
+    *,
+    fill: tuple[datetime.date, datetime.date] | None,
+    fill_values: str,
+    cap: int,
+) -> list[tuple]:
+    """Group the ``base`` rows (bucket, region_code, region_level, incidents, with_figures, low, best, high)
+    into buckets x regions plus a total, in one statement that first sizes the result against ``cap``.
+
+    The size is (buckets from the earliest to the latest, widened to ``fill``) x (region groups present); when
+    it exceeds the cap the statement returns only the size, without grouping anything.
+    """
+    if fill is not None and grouping.interval is None:
+        raise ValueError("fill needs an interval")
+    params = list(base_params)
+    if grouping.region_level is None:
+        groups = "SELECT NULL::varchar AS region_code, NULL::integer AS region_level"
+    else:
+        groups = "SELECT DISTINCT region_code, region_level FROM base"
+    if grouping.interval is None:
+        buckets = "SELECT NULL::date AS bucket"
+        bucket_end = "NULL::date"
+    else:
+        buckets = f"""
+          SELECT g::date AS bucket
+            FROM (SELECT LEAST(%s::date, min(bucket)) AS lo, GREATEST(%s::date, max(bucket)) AS hi FROM base) s,
+                 generate_series({grouping.bucket("s.lo")}::timestamp, s.hi::timestamp, {grouping.step}) AS g"""
+        params += [fill[0], fill[1]] if fill else [None, None]
+        bucket_end = f"(o.bucket + {grouping.step} - interval '1 day')::date"
+    dense = ""
+    if fill is not None:
+        dense = f"""
+          UNION ALL
+          SELECT false, b.bucket, g.region_code, g.region_level, {fill_values}
+            FROM buckets b CROSS JOIN groups g
+           WHERE NOT EXISTS (
+             SELECT 1 FROM agg a
+              WHERE NOT a.is_total AND a.bucket = b.bucket AND a.region_code IS NOT DISTINCT FROM g.region_code
+           )"""
+    sql = f"""
+        WITH {base_sql},
+        groups AS ({groups}),
+        buckets AS ({buckets}),
+        size AS (SELECT (SELECT count(*) FROM buckets) * (SELECT count(*) FROM groups) AS n),
+        agg AS (
+          SELECT GROUPING(bucket, region_code, region_level) <> 0 AS is_total, bucket, region_code, region_level,
+                 sum(incidents) AS incidents, sum(with_figures) AS with_figures,
+                 sum(low) AS low, sum(best) AS best, sum(high) AS high
+            FROM base
+           GROUP BY GROUPING SETS ((bucket, region_code, region_level), ())
+        ),
+        out AS (SELECT * FROM agg {dense})
+        SELECT size.n, o.is_total, o.bucket, {bucket_end}, o.region_code, rg.name, o.region_level,
+               o.incidents::bigint, o.with_figures::bigint, o.low::bigint, o.best::bigint, o.high::bigint
+          FROM size
+          LEFT JOIN LATERAL (SELECT * FROM out WHERE size.n <= %s) o ON true
+          LEFT JOIN casualties_region rg ON rg.code = o.region_code
+         ORDER BY o.is_total, o.bucket, rg.path, o.region_code"""
+    params.append(cap)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if rows[0][0] > cap:
+        raise AggregateTooLarge(rows[0][0], cap)
+    return rows
+
+
+def _to_aggregate(rows: list[tuple]) -> Aggregate:
+    results, totals = [], {}
+    for _size, is_total, *values in rows:
+        row = dict(zip(ROW_FIELDS, values, strict=True))
+        if is_total:
+            totals = {field: row[field] for field in TOTAL_FIELDS}
+        else:
+            results.append(row)
+    return Aggregate(results=results, totals=totals)

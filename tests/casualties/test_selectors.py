@@ -1,0 +1,279 @@
+"""The aggregation selectors: each counting rule of docs/aggregation.md on a tiny hand-checked dataset."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from casualties.choices import ReviewStatus
+from casualties.models import Incident
+from casualties.selectors import (
+    AggregateTooLarge,
+    aggregate_incidents,
+    casualty_aggregate,
+    period_totals,
+    reported_totals_aggregate,
+)
+from tests.factories import (
+    IncidentFactory,
+    RegionFactory,
+    ReportFactory,
+    ReportingPeriodFactory,
+    SourceFactory,
+    TallyFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+@pytest.fixture
+def idlib():
+    """Syria > Idlib governorate > Idlib district > Saraqib sub-district, and Aleppo governorate beside it."""
+    syria = RegionFactory(code="SYR", name="Syria")
+    idlib = RegionFactory(code="SY07", name="Idlib", parent=syria)
+    district = RegionFactory(code="SY0700", name="Idlib district", parent=idlib)
+    saraqib = RegionFactory(code="SY070003", name="Saraqib", parent=district)
+    aleppo = RegionFactory(code="SY02", name="Aleppo", parent=syria)
+    return {"syria": syria, "idlib": idlib, "district": district, "saraqib": saraqib, "aleppo": aleppo}
+
+
+def counted():
+    return aggregate_incidents(user=AnonymousUser(), statuses_requested=False)
+
+
+def figures(rows):
+    return [
+        (r["period_start"], r["region_code"], r["region_level"], r["incidents"], r["low"], r["best"], r["high"])
+        for r in rows
+    ]
+
+
+def test_aggregate_counts_each_incident_once_across_sources(idlib):
+    incident = IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, 19))
+    TallyFactory(incident=incident, report=ReportFactory(published_on=D(2017, 7, 20)), low=30, best=40, high=45)
+    TallyFactory(incident=incident, report=ReportFactory(published_on=D(2017, 7, 21)), low=35, best=38, high=50)
+
+    result = casualty_aggregate(
+        incidents=counted(), interval="month", region_level=1, casualty_status="civilian", group="all"
+    )
+
+    assert result.results == [
+        {
+            "period_start": D(2017, 7, 1),
+            "period_end": D(2017, 7, 31),
+            "region_code": "SY07",
+            "region_name": "Idlib",
+            "region_level": 1,
+            "incidents": 1,
+            "incidents_with_figures": 1,
+            "low": 30,
+            "best": 38,
+            "high": 50,
+        }
+    ]
+    assert result.totals == {"incidents": 1, "incidents_with_figures": 1, "low": 30, "best": 38, "high": 50}
+
+
+def test_an_incident_located_more_coarsely_than_the_level_gets_a_row_at_its_own_level(idlib):
+    TallyFactory(incident=IncidentFactory(region=idlib["saraqib"]), best=5)
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"]), best=7)
+    TallyFactory(incident=IncidentFactory(region=idlib["syria"]), best=11)
+
+    result = casualty_aggregate(incidents=counted(), interval=None, region_level=2)
+
+    assert figures(result.results) == [
+        (None, "SYR", 0, 1, 11, 11, 11),
+        (None, "SY07", 1, 1, 7, 7, 7),
+        (None, "SY0700", 2, 1, 5, 5, 5),
+    ]
+    assert result.totals["best"] == 23
+
+
+def test_an_incident_without_a_figure_counts_as_an_incident_but_its_casualties_stay_unknown(idlib):
+    IncidentFactory(region=idlib["aleppo"])
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"]), best=4)
+    IncidentFactory(region=idlib["idlib"])
+
+    result = casualty_aggregate(incidents=counted(), interval=None, region_level=1)
+
+    assert [(r["region_code"], r["incidents"], r["incidents_with_figures"], r["best"]) for r in result.results] == [
+        ("SY02", 1, 0, None),
+        ("SY07", 2, 1, 4),
+    ]
+    assert result.totals == {"incidents": 3, "incidents_with_figures": 1, "low": 4, "best": 4, "high": 4}
+
+
+def test_of_which_groups_are_never_added_to_all(idlib):
+    incident = IncidentFactory(region=idlib["idlib"])
+    report = ReportFactory()
+    TallyFactory(incident=incident, report=report, best=10)
+    TallyFactory(incident=incident, report=report, group="children", best=3)
+
+    assert casualty_aggregate(incidents=counted(), interval=None, region_level=None).totals["best"] == 10
+    children = casualty_aggregate(incidents=counted(), interval=None, region_level=None, group="children")
+    assert children.totals["best"] == 3
+
+
+def test_statuses_are_summed_only_when_all_statuses_are_asked_for(idlib):
+    incident = IncidentFactory(region=idlib["idlib"])
+    report = ReportFactory()
+    TallyFactory(incident=incident, report=report, status="civilian", best=10)
+    TallyFactory(incident=incident, report=report, status="combatant", best=20)
+    TallyFactory(incident=incident, report=report, status="unknown", best=40)
+    TallyFactory(incident=incident, report=report, status="civilian", outcome="injured", best=80)
+
+    def best(status):
+        return casualty_aggregate(incidents=counted(), interval=None, region_level=None, casualty_status=status).totals[
+            "best"
+        ]
+
+    assert (best("civilian"), best("combatant"), best("unknown"), best("all")) == (10, 20, 40, 70)
+
+
+def test_only_verified_incidents_that_are_not_duplicates_count_by_default(idlib):
+    kept = IncidentFactory(region=idlib["idlib"])
+    TallyFactory(incident=kept, best=1)
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"], status=ReviewStatus.DRAFT), best=10)
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"], duplicate_of=kept), best=100)
+
+    assert casualty_aggregate(incidents=counted(), interval=None, region_level=None).totals["best"] == 1
+    anonymous_drafts = aggregate_incidents(user=AnonymousUser(), statuses_requested=True).filter(status="draft")
+    assert casualty_aggregate(incidents=anonymous_drafts, interval=None, region_level=None).totals["incidents"] == 0
+
+
+def test_weeks_are_iso_weeks_from_monday_and_periods_end_on_their_last_day(idlib):
+    # 2017-07-16 is a Sunday, 2017-07-17 a Monday.
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"], date_start=D(2017, 7, 16)), best=1)
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"], date_start=D(2017, 7, 17)), best=2)
+
+    weeks = casualty_aggregate(incidents=counted(), interval="week", region_level=None).results
+    assert [(r["period_start"], r["period_end"], r["best"]) for r in weeks] == [
+        (D(2017, 7, 10), D(2017, 7, 16), 1),
+        (D(2017, 7, 17), D(2017, 7, 23), 2),
+    ]
+    quarters = casualty_aggregate(incidents=counted(), interval="quarter", region_level=None).results
+    assert [(r["period_start"], r["period_end"], r["best"]) for r in quarters] == [(D(2017, 7, 1), D(2017, 9, 30), 3)]
+
+
+def test_fill_adds_a_zero_row_for_every_empty_bucket_and_region_present(idlib):
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"], date_start=D(2017, 6, 3)), best=2)
+    TallyFactory(incident=IncidentFactory(region=idlib["aleppo"], date_start=D(2017, 8, 9)), best=5)
+
+    result = casualty_aggregate(
+        incidents=counted(), interval="month", region_level=1, fill=(D(2017, 6, 1), D(2017, 8, 31))
+    )
+
+    assert figures(result.results) == [
+        (D(2017, 6, 1), "SY02", 1, 0, 0, 0, 0),
+        (D(2017, 6, 1), "SY07", 1, 1, 2, 2, 2),
+        (D(2017, 7, 1), "SY02", 1, 0, 0, 0, 0),
+        (D(2017, 7, 1), "SY07", 1, 0, 0, 0, 0),
+        (D(2017, 8, 1), "SY02", 1, 1, 5, 5, 5),
+        (D(2017, 8, 1), "SY07", 1, 0, 0, 0, 0),
+    ]
+    assert result.totals == {"incidents": 2, "incidents_with_figures": 2, "low": 7, "best": 7, "high": 7}
+
+
+def test_no_incidents_gives_no_rows_and_empty_totals(idlib):
+    result = casualty_aggregate(incidents=Incident.objects.none(), interval="month", region_level=1)
+    assert result.results == []
+    assert result.totals == {"incidents": 0, "incidents_with_figures": 0, "low": None, "best": None, "high": None}
+
+
+def test_a_period_total_spanning_buckets_is_split_by_days_with_the_whole_preserved(idlib):
+    sohr = SourceFactory(acronym="SOHR")
+    # 29 June to 2 July: 2 days in June, 2 in July. 7 * 2/4 = 3.5 each: the remainder tie goes to June.
+    period = ReportingPeriodFactory(date_start=D(2017, 6, 29), date_end=D(2017, 7, 2))
+    TallyFactory(
+        incident=None,
+        region=idlib["saraqib"],
+        reporting_period=period,
+        report=ReportFactory(source=sohr),
+        low=5,
+        best=7,
+        high=10,
+        status="unknown",
+    )
+
+    result = reported_totals_aggregate(
+        totals=period_totals(source=sohr), interval="month", region_level=1, casualty_status="unknown"
+    )
+
+    assert [(r["period_start"], r["region_code"], r["low"], r["best"], r["high"]) for r in result.results] == [
+        (D(2017, 6, 1), "SY07", 3, 4, 5),
+        (D(2017, 7, 1), "SY07", 2, 3, 5),
+    ]
+    assert result.totals == {"incidents": None, "incidents_with_figures": None, "low": 5, "best": 7, "high": 10}
+
+
+def test_largest_remainder_gives_the_leftover_to_the_biggest_share(idlib):
+    sohr = SourceFactory()
+    period = ReportingPeriodFactory(date_start=D(2017, 7, 9), date_end=D(2017, 7, 17))  # Sun .. Mon: 1 + 7 + 1
+    TallyFactory(
+        incident=None, region=idlib["idlib"], reporting_period=period, report=ReportFactory(source=sohr), best=10
+    )
+
+    result = reported_totals_aggregate(totals=period_totals(source=sohr), interval="week", region_level=None)
+
+    # 10 * 1/9 = 1.11, 10 * 7/9 = 7.78, 10 * 1/9 = 1.11: floors 1 + 7 + 1 = 9, the leftover goes to 7.78.
+    assert [(r["period_start"], r["best"]) for r in result.results] == [
+        (D(2017, 7, 3), 1),
+        (D(2017, 7, 10), 8),
+        (D(2017, 7, 17), 1),
+    ]
+
+
+def test_reported_totals_are_one_sources_and_filtered_by_region_and_period_overlap(idlib):
+    sohr, snhr = SourceFactory(), SourceFactory()
+    july = ReportingPeriodFactory(date_start=D(2017, 7, 1), date_end=D(2017, 7, 31))
+    june = ReportingPeriodFactory(date_start=D(2017, 6, 1), date_end=D(2017, 6, 30))
+    for region, period, source, best in [
+        (idlib["idlib"], july, sohr, 40),
+        (idlib["aleppo"], july, sohr, 9),
+        (idlib["idlib"], june, sohr, 12),
+        (idlib["idlib"], july, snhr, 1000),
+    ]:
+        TallyFactory(
+            incident=None, region=region, reporting_period=period, report=ReportFactory(source=source), best=best
+        )
+
+    totals = period_totals(source=sohr, within=[idlib["idlib"]], date_from=D(2017, 7, 1), date_to=D(2017, 7, 31))
+    result = reported_totals_aggregate(totals=totals, interval=None, region_level=1)
+
+    assert figures(result.results) == [(None, "SY07", 1, None, 40, 40, 40)]
+
+
+def test_fill_on_reported_totals_leaves_uncovered_buckets_unknown(idlib):
+    sohr = SourceFactory()
+    period = ReportingPeriodFactory(date_start=D(2017, 7, 1), date_end=D(2017, 7, 31))
+    TallyFactory(
+        incident=None, region=idlib["idlib"], reporting_period=period, report=ReportFactory(source=sohr), best=40
+    )
+
+    result = reported_totals_aggregate(
+        totals=period_totals(source=sohr), interval="month", region_level=None, fill=(D(2017, 6, 1), D(2017, 7, 31))
+    )
+
+    assert [(r["period_start"], r["best"]) for r in result.results] == [(D(2017, 6, 1), None), (D(2017, 7, 1), 40)]
+
+
+def test_a_request_over_the_cap_is_refused_with_its_size(idlib):
+    IncidentFactory(region=idlib["idlib"], date_start=D(2017, 1, 1))
+    IncidentFactory(region=idlib["aleppo"], date_start=D(2017, 12, 31))
+
+    with pytest.raises(AggregateTooLarge) as refused:
+        casualty_aggregate(incidents=counted(), interval="day", region_level=1, cap=700)
+
+    assert refused.value.estimated_rows == 365 * 2
+    assert "about 730 rows (cap 700)" in str(refused.value)
+    assert len(casualty_aggregate(incidents=counted(), interval="day", region_level=1, cap=730).results) == 2
+
+
+def test_an_aggregate_is_one_query(idlib, django_assert_num_queries):
+    TallyFactory(incident=IncidentFactory(region=idlib["idlib"]), best=1)
+    incidents = counted().filter(region__path__startswith=idlib["syria"].path)
+
+    with django_assert_num_queries(1):
+        casualty_aggregate(incidents=incidents, interval="week", region_level=3, fill=(D(2017, 1, 1), D(2017, 12, 31)))
