@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .choices import ReviewStatus
-from .models import Estimate, Incident
-from .roles import can_change_incident, transition_refusal
+from .choices import CasualtyGroup, ReviewStatus
+from .models import CasualtyTally, Estimate, Incident, IncidentActor
+from .roles import _is_user, can_change_incident, transition_refusal
 
 
 class StaleVersionError(Exception):
@@ -83,3 +84,101 @@ def estimates_rebuild() -> int:
             " WHERE incident_id IS NOT NULL))"
         )
     return Estimate.objects.count()
+
+
+class MergeRefused(ValidationError):
+    """A merge that would lose or double a figure; nothing was changed."""
+
+
+def _move_tallies(*, duplicate: Incident, into: Incident) -> int:
+    """Give ``into`` the duplicate's figures; a figure ``into`` already has from the same report stays once."""
+    kept = {
+        (t.report_id, t.outcome, t.status, t.group): t
+        for t in CasualtyTally.objects.filter(incident=into).select_related("report")
+    }
+    moved = 0
+    for tally in CasualtyTally.objects.filter(incident=duplicate).select_related("report").order_by("pk"):
+        twin = kept.get((tally.report_id, tally.outcome, tally.status, tally.group))
+        if twin is not None:
+            if (twin.low, twin.best, twin.high) != (tally.low, tally.best, tally.high):
+                raise MergeRefused(
+                    f"“{tally.report.title}” gives {tally.low}-{tally.best}-{tally.high} on this incident (figure "
+                    f"#{tally.pk}) but {twin.low}-{twin.best}-{twin.high} on the other (figure #{twin.pk}) for the "
+                    "same outcome, status and group; correct one of them before merging."
+                )
+            # The same report's same figure, entered twice: one copy stays; the audit trail keeps the other.
+            tally.delete()
+            continue
+        if (
+            tally.is_preferred
+            and CasualtyTally.objects.filter(
+                incident=into, outcome=tally.outcome, status=tally.status, group=tally.group, is_preferred=True
+            ).exists()
+        ):
+            tally.is_preferred = False
+        tally.incident = into
+        tally.save(update_fields=["incident", "is_preferred", "updated_at"])
+        moved += 1
+    _refuse_subgroup_above_all(into)
+    return moved
+
+
+def _refuse_subgroup_above_all(incident: Incident) -> None:
+    """The of-which rule over the merged figures, checked now rather than by the database at commit."""
+    larger_than_all = CasualtyTally.objects.filter(
+        incident=incident,
+        report=OuterRef("report"),
+        outcome=OuterRef("outcome"),
+        status=OuterRef("status"),
+        group=CasualtyGroup.ALL,
+    ).filter(Q(best__lt=OuterRef("best")) | Q(high__lt=OuterRef("high")))
+    clash = (
+        CasualtyTally.objects.filter(incident=incident)
+        .exclude(group=CasualtyGroup.ALL)
+        .filter(Exists(larger_than_all))
+        .select_related("report")
+        .first()
+    )
+    if clash is not None:
+        raise MergeRefused(
+            f"After the merge, the {clash.get_group_display()} figure #{clash.pk} from “{clash.report.title}” "
+            "would exceed that report's figure for all on the same incident; correct it before merging."
+        )
+
+
+@transaction.atomic
+def incident_merge(*, duplicate: Incident, into: Incident, user) -> Incident:
+    """Merge ``duplicate`` into ``into``: its figures and actors move, it points at ``into`` and stops counting.
+
+    The duplicate row stays (with ``duplicate_of`` set) so links and history keep working; incidents
+    already merged into it are re-pointed to ``into``. Estimates of both are recomputed.
+    """
+    if not _is_user(user) or not (user.is_superuser or user.has_perm("casualties.merge_incident")):
+        raise PermissionDenied("Only reviewers can merge duplicates.")
+    locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[duplicate.pk, into.pk])}
+    duplicate, into = locked[duplicate.pk], locked[into.pk]
+    if duplicate.pk == into.pk:
+        raise MergeRefused("An incident cannot be merged into itself.")
+    if into.duplicate_of_id is not None:
+        raise MergeRefused(f"“{into}” is itself merged into incident #{into.duplicate_of_id}; merge into that one.")
+    if duplicate.duplicate_of_id is not None:
+        raise MergeRefused(f"“{duplicate}” is already merged into incident #{duplicate.duplicate_of_id}.")
+    _move_tallies(duplicate=duplicate, into=into)
+    have = set(IncidentActor.objects.filter(incident=into).values_list("actor_id", "role"))
+    IncidentActor.objects.bulk_create(
+        IncidentActor(incident=into, actor_id=actor_id, role=role)
+        for actor_id, role in IncidentActor.objects.filter(incident=duplicate).values_list("actor_id", "role")
+        if (actor_id, role) not in have
+    )
+    for earlier in Incident.objects.filter(duplicate_of=duplicate):
+        earlier.duplicate_of = into
+        earlier.updated_by = user
+        earlier.save(update_fields=["duplicate_of", "updated_by", "updated_at"])
+    duplicate.duplicate_of = into
+    duplicate.updated_by = user
+    duplicate.save(update_fields=["duplicate_of", "updated_by", "updated_at"])
+    into.updated_by = user
+    into.save(update_fields=["updated_by", "updated_at"])
+    estimates_refresh(incident_ids=[duplicate.pk, into.pk])
+    into.refresh_from_db()
+    return into

@@ -283,7 +283,10 @@ class CasualtyTally(models.Model):
     def clean(self) -> None:
         self.fill_bounds()
         errors = {}
-        has_incident = self.incident_id is not None
+        # An incident being created with its figures is not saved yet, but is already their target.
+        has_incident = self.incident_id is not None or (
+            CasualtyTally.incident.is_cached(self) and self.incident is not None
+        )
         has_period_target = self.region_id is not None or self.reporting_period_id is not None
         if has_incident and has_period_target:
             errors["incident"] = "A figure is about an incident or about a region over a period, not both."
