@@ -20,7 +20,17 @@ from sources.filtersets import (
 )
 
 from .choices import ActorKind, ActorRole, CasualtyGroup, CasualtyStatus, Outcome, RegionLevel, ReviewStatus
-from .models import Actor, CasualtyTally, Estimate, Incident, IncidentActor, IncidentType, Region, ReportingPeriod
+from .models import (
+    Actor,
+    CasualtyTally,
+    Estimate,
+    Incident,
+    IncidentActor,
+    IncidentRemoval,
+    IncidentType,
+    Region,
+    ReportingPeriod,
+)
 
 
 def region_by_code(value: str) -> Region:
@@ -277,3 +287,15 @@ class CasualtyTallyFilterSet(django_filters.FilterSet):
 
     def filter_report(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(report=value)
+
+
+class IncidentRemovalFilterSet(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(
+        field_name="removed_at",
+        lookup_expr="gte",
+        help_text="Only removals at or after this ISO 8601 date-time: the time of your last sync.",
+    )
+
+    class Meta:
+        model = IncidentRemoval
+        fields = []

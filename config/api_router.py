@@ -5,8 +5,25 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from casualties.api.aggregates import AggregateView
+from casualties.api.views import (
+    ActorViewSet,
+    CasualtyTallyViewSet,
+    IncidentRemovalViewSet,
+    IncidentViewSet,
+    RegionViewSet,
+    ReportingPeriodViewSet,
+)
+from sources.api.views import ReportViewSet, SourceViewSet
 
 router = DefaultRouter()
+router.register("incidents/removed", IncidentRemovalViewSet, basename="incident-removal")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("sources", SourceViewSet, basename="source")
+router.register("reports", ReportViewSet, basename="report")
+router.register("regions", RegionViewSet, basename="region")
+router.register("actors", ActorViewSet, basename="actor")
+router.register("reporting-periods", ReportingPeriodViewSet, basename="reporting-period")
+router.register("tallies", CasualtyTallyViewSet, basename="tally")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on every GET response and 304 Not Modified for a matching If-None-Match.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -123,13 +125,19 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "casualties.api.schema.ApiAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "casualties.api.pagination.KeysetCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["casualties.api.permissions.AnonThrottle", "casualties.api.permissions.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_ANON_THROTTLE_RATE", "120/minute"),
+        "user": env("API_USER_THROTTLE_RATE", "3000/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -140,6 +148,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewStatusEnum": "casualties.choices.ReviewStatus",
+        "CasualtyStatusEnum": "casualties.choices.CasualtyStatus",
+    },
+    "APPEND_COMPONENTS": {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "properties": {"detail": {"type": "string", "description": "What went wrong."}},
+                "required": ["detail"],
+            },
+            "FieldErrors": {
+                "type": "object",
+                "description": "Messages per query parameter or body field (non_field_errors: the whole request).",
+                "additionalProperties": {},
+            },
+        },
+    },
 }
 
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"

@@ -1,0 +1,332 @@
+"""The casualty resources in the API: explicit fields, region codes and public ids rather than row ids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+
+from sources.api.serializers import (
+    ChangeGuardMixin,
+    Conflict,
+    SourceBriefSerializer,
+    differing_fields,
+    field_errors,
+    save_checked,
+)
+from sources.models import Report
+
+from ..choices import ActorRole, ReviewStatus
+from ..models import (
+    Actor,
+    ActorName,
+    CasualtyTally,
+    Estimate,
+    Incident,
+    IncidentActor,
+    IncidentRemoval,
+    IncidentType,
+    Region,
+    ReportingPeriod,
+)
+from ..roles import can_change_incident, visible_incidents
+from ..services import StaleVersionError, incident_save
+
+
+class PublicIdRelatedField(serializers.SlugRelatedField):
+    """An incident named by its public id; a malformed id is a field error, not a server error."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="public_id", **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except DjangoValidationError:
+            self.fail("invalid")
+
+
+class RegionBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name", "name_local", "level"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="The parent's code.")
+
+    class Meta:
+        model = Region
+        fields = [
+            "code", "iso_code", "name", "name_local", "alternate_names", "level", "parent", "latitude", "longitude",
+            "updated_at",
+        ]  # fmt: skip
+
+
+class RegionDetailSerializer(RegionSerializer):
+    ancestors = serializers.SerializerMethodField(help_text="From the country down to the parent.")
+
+    class Meta(RegionSerializer.Meta):
+        fields = [*RegionSerializer.Meta.fields, "ancestors"]
+
+    @staticmethod
+    def ancestors_of(region: Region) -> list[dict]:
+        ancestors = Region.objects.filter(code__in=region.ancestor_codes).order_by("level")
+        return RegionBriefSerializer(ancestors, many=True).data
+
+    @extend_schema_field(RegionBriefSerializer(many=True))
+    def get_ancestors(self, region: Region) -> list[dict]:
+        return self.ancestors_of(region)
+
+
+class ActorNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActorName
+        fields = ["name", "acronym", "valid_from", "valid_to"]
+
+
+class ActorSerializer(serializers.ModelSerializer):
+    former_names = ActorNameSerializer(source="names", many=True, read_only=True)
+
+    class Meta:
+        model = Actor
+        fields = ["id", "name", "acronym", "kind", "country", "description", "former_names", "updated_at"]
+
+
+class ReportingPeriodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportingPeriod
+        fields = ["id", "date_start", "date_end", "label", "updated_at"]
+
+
+class IncidentActorSerializer(serializers.ModelSerializer):
+    actor = serializers.PrimaryKeyRelatedField(queryset=Actor.objects.all(), help_text="The actor's id.")
+    actor_name = serializers.CharField(source="actor.name", read_only=True)
+    role = serializers.ChoiceField(choices=ActorRole.choices)
+
+    class Meta:
+        model = IncidentActor
+        fields = ["actor", "actor_name", "role"]
+
+
+class EstimateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Estimate
+        fields = ["outcome", "status", "group", "low", "best", "high", "source_count"]
+
+
+class ReportBriefSerializer(serializers.ModelSerializer):
+    source = SourceBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Report
+        fields = ["id", "title", "url", "published_on", "source"]
+
+
+class IncidentTallySerializer(serializers.ModelSerializer):
+    report = ReportBriefSerializer(read_only=True)
+
+    class Meta:
+        model = CasualtyTally
+        fields = [
+            "id", "outcome", "status", "group", "low", "best", "high", "qualifier", "reported_phrase", "is_preferred",
+            "report",
+        ]  # fmt: skip
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as lists show it."""
+
+    region = RegionBriefSerializer(read_only=True)
+    incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    duplicate_of = serializers.SlugRelatedField(
+        slug_field="public_id", read_only=True, help_text="The incident this one was merged into."
+    )
+    actors = IncidentActorSerializer(source="actor_roles", many=True, read_only=True)
+    estimates = EstimateSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "public_id", "title", "description", "date_start", "date_end", "date_precision", "region", "place_name",
+            "latitude", "longitude", "location_precision", "incident_type", "actors", "status", "duplicate_of",
+            "estimates", "external_id", "version", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """One incident with its region's ancestors and every figure reported about it, with its source."""
+
+    region_ancestors = serializers.SerializerMethodField(help_text="From the country down to the region's parent.")
+    tallies = IncidentTallySerializer(many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "region_ancestors", "tallies"]
+
+    @extend_schema_field(RegionBriefSerializer(many=True))
+    def get_region_ancestors(self, incident: Incident) -> list[dict]:
+        return RegionDetailSerializer.ancestors_of(incident.region)
+
+
+class IncidentWriteSerializer(serializers.ModelSerializer):
+    """What a service sends to create (as a draft) or change an incident.
+
+    Create is idempotent by ``external_id`` (per caller); an update carries ``version``.
+    """
+
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), help_text="The most precise gazetteer unit known."
+    )
+    incident_type = serializers.SlugRelatedField(slug_field="code", queryset=IncidentType.objects.all())
+    actors = IncidentActorSerializer(many=True, required=False)
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Ignored on create; on update, the version you last read (a stale one is a 409).",
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title", "description", "date_start", "date_end", "date_precision", "region", "place_name", "latitude",
+            "longitude", "location_precision", "incident_type", "actors", "external_id", "version",
+        ]  # fmt: skip
+        validators = []  # the model's constraints are checked by full_clean on save
+
+    replayed = False
+
+    def validate_actors(self, actors: list[dict]) -> list[dict]:
+        pairs = [(item["actor"].pk, item["role"]) for item in actors]
+        if len(set(pairs)) != len(pairs):
+            raise serializers.ValidationError("An actor is listed twice with the same role.")
+        return actors
+
+    @transaction.atomic
+    def create(self, validated_data: dict) -> Incident:
+        user = self.context["request"].user
+        actors = validated_data.pop("actors", [])
+        validated_data.pop("version", None)
+        if validated_data.get("external_id"):
+            existing = Incident.objects.filter(created_by=user, external_id=validated_data["external_id"]).first()
+            if existing is not None:
+                return self._replay(existing, validated_data, actors)
+        incident = Incident(**validated_data, status=ReviewStatus.DRAFT)
+        self._save(incident, user=user, expected_version=None)
+        self._set_actors(incident, actors)
+        return incident
+
+    @transaction.atomic
+    def update(self, incident: Incident, validated_data: dict) -> Incident:
+        user = self.context["request"].user
+        actors = validated_data.pop("actors", None)
+        version = validated_data.pop("version", None)
+        if version is None:
+            raise serializers.ValidationError({"version": ["Give the version you last read, to update."]})
+        for name, value in validated_data.items():
+            setattr(incident, name, value)
+        self._save(incident, user=user, expected_version=version)
+        if actors is not None:
+            self._set_actors(incident, actors)
+        return incident
+
+    def _save(self, incident: Incident, *, user, expected_version: int | None) -> None:
+        try:
+            save_checked(
+                incident,
+                save=lambda: incident_save(incident=incident, user=user, expected_version=expected_version),
+            )
+        except StaleVersionError as exc:
+            raise Conflict(str(exc)) from exc
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(field_errors(exc)) from exc
+
+    def _set_actors(self, incident: Incident, actors: list[dict]) -> None:
+        wanted = {(item["actor"].pk, item["role"]) for item in actors}
+        current = set(incident.actor_roles.values_list("actor_id", "role"))
+        for actor_id, role in current - wanted:
+            incident.actor_roles.filter(actor_id=actor_id, role=role).delete()
+        for actor_id, role in sorted(wanted - current):
+            IncidentActor.objects.create(incident=incident, actor_id=actor_id, role=role)
+
+    def _replay(self, existing: Incident, data: Mapping, actors: list[dict]) -> Incident:
+        differing = differing_fields(existing, data)
+        current = set(existing.actor_roles.values_list("actor_id", "role"))
+        if current != {(item["actor"].pk, item["role"]) for item in actors}:
+            differing.append("actors")
+        if differing:
+            raise Conflict(
+                f"You already created incident {existing.public_id} with this external_id and different values "
+                f"({', '.join(differing)}); it was not changed. Update it instead."
+            )
+        self.replayed = True
+        return existing
+
+
+class CasualtyTallySerializer(ChangeGuardMixin, serializers.ModelSerializer):
+    """One figure from one report, about an incident or about a region over a reporting period.
+
+    A create that repeats an existing figure's key (report, target, outcome, status, group) is a
+    retry: the same numbers return it (200), others are a 409.
+    """
+
+    incident = PublicIdRelatedField(
+        queryset=Incident.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The incident's public id; or give region and reporting_period for a period total.",
+    )
+    region = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True
+    )
+    low = serializers.IntegerField(min_value=0, required=False, help_text="Defaults to best.")
+    high = serializers.IntegerField(min_value=0, required=False, help_text="Defaults to best.")
+    updated_at = serializers.DateTimeField(
+        required=False, help_text="Read-only on create; on update, the value you last read (a stale one is a 409)."
+    )
+
+    class Meta:
+        model = CasualtyTally
+        fields = [
+            "id", "report", "incident", "region", "reporting_period", "outcome", "status", "group", "low", "best",
+            "high", "qualifier", "reported_phrase", "is_preferred", "notes", "source", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["source", "created_at"]
+        validators = []  # the model's constraints are checked by full_clean on save
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            fields["incident"].queryset = visible_incidents(request.user, Incident.objects.all())
+        return fields
+
+    def validate(self, data: dict) -> dict:
+        user = self.context["request"].user
+        for incident in {data.get("incident"), getattr(self.instance, "incident", None)} - {None}:
+            if not can_change_incident(user, incident):
+                raise PermissionDenied(f"You may not change the figures of incident {incident.public_id}.")
+        reviewer = user.is_superuser or user.has_perm("casualties.review_incident")
+        if not reviewer and data.get("is_preferred", False) != getattr(self.instance, "is_preferred", False):
+            raise PermissionDenied("Only a reviewer marks a figure as preferred.")
+        if self.instance is None and "best" in data:
+            data.setdefault("low", data["best"])
+            data.setdefault("high", data["best"])
+        return data
+
+    def existing_for(self, data: Mapping) -> CasualtyTally | None:
+        key = {name: data.get(name) for name in ("report", "incident", "region", "reporting_period")}
+        if not key["report"] or not (key["incident"] or (key["region"] and key["reporting_period"])):
+            return None
+        return CasualtyTally.objects.filter(
+            **key, outcome=data.get("outcome"), status=data.get("status"), group=data.get("group", "all")
+        ).first()
+
+
+class IncidentRemovalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentRemoval
+        fields = ["public_id", "removed_at", "reason", "merged_into"]
