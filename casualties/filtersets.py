@@ -110,6 +110,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         help_text="With actor: the actor had this role; alone: some actor had it.",
     )
     incident_type = django_filters.ModelMultipleChoiceFilter(
+        field_name="incident_type__code",
         queryset=IncidentType.objects.all(),
         to_field_name="code",
         help_text="Incident type code (e.g. armed-clash); repeat for several.",
