@@ -1,0 +1,224 @@
+import datetime
+
+import pytest
+
+from casualties.models import ActorName, CasualtyTally, Region, ReportingPeriod
+from casualties.roles import DATA_ENTRY, REVIEWER
+from tests.casualties.test_api_incidents import token_client, user_with_role
+from tests.factories import (
+    ActorFactory,
+    IncidentFactory,
+    RegionFactory,
+    ReportFactory,
+    ReportingPeriodFactory,
+    TallyFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def gazetteer():
+    syria = RegionFactory(code="SYR", iso_code="SYR", name="Syria", name_local="سوريا")
+    idlib = RegionFactory(
+        code="SY07", iso_code="SY-ID", name="Idlib", name_local="إدلب", alternate_names=["Idleb"], parent=syria
+    )
+    RegionFactory(code="SY0703", name="Ariha", parent=idlib)
+    RegionFactory(code="SY02", name="Aleppo", name_local="حلب", parent=syria)
+    return idlib
+
+
+def codes(response) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [row["code"] for row in response.json()["results"]]
+
+
+def test_regions_filter_by_level_and_parent(api_client, gazetteer):
+    assert codes(api_client.get("/api/v1/regions/", {"level": 1})) == ["SY02", "SY07"]
+    assert codes(api_client.get("/api/v1/regions/", {"parent": "SY07"})) == ["SY0703"]
+    assert codes(api_client.get("/api/v1/regions/", {"within": "SY07"})) == ["SY07", "SY0703"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [("idleb", ["SY07"]), ("إدلب", ["SY07"]), ("ALEP", ["SY02"])])
+def test_regions_search_by_any_name_spelling_or_arabic(api_client, gazetteer, text, expected):
+    assert codes(api_client.get("/api/v1/regions/", {"q": text})) == expected
+
+
+def test_region_detail_lists_its_ancestors(api_client, gazetteer):
+    body = api_client.get("/api/v1/regions/SY0703/").json()
+    assert body["parent"] == "SY07"
+    assert body["ancestors"] == [
+        {"code": "SYR", "name": "Syria", "name_local": "سوريا", "level": 0},
+        {"code": "SY07", "name": "Idlib", "name_local": "إدلب", "level": 1},
+    ]
+
+
+@pytest.mark.parametrize(("query", "parameter"), [({"parent": "XX"}, "parent"), ({"level": 9}, "level")])
+def test_bad_region_parameters_are_400s(api_client, gazetteer, query, parameter):
+    response = api_client.get("/api/v1/regions/", query)
+    assert response.status_code == 400
+    assert list(response.json()) == [parameter]
+
+
+def test_regions_updated_since(api_client, gazetteer):
+    Region.objects.update(updated_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    Region.objects.filter(code="SY02").update(updated_at=datetime.datetime(2022, 1, 1, tzinfo=datetime.UTC))
+    assert codes(api_client.get("/api/v1/regions/", {"updated_since": "2021-01-01T00:00:00Z"})) == ["SY02"]
+
+
+def test_actors_are_found_by_any_former_name(api_client):
+    hts = ActorFactory(name="Hay'at Tahrir al-Sham", acronym="HTS")
+    ActorName.objects.create(actor=hts, name="Jabhat Fatah al-Sham", valid_to=datetime.date(2017, 1, 28))
+    ActorFactory(name="Ahrar al-Sham")
+    body = api_client.get("/api/v1/actors/", {"q": "fatah"}).json()
+    assert [row["name"] for row in body["results"]] == ["Hay'at Tahrir al-Sham"]
+    assert body["results"][0]["former_names"] == [
+        {"name": "Jabhat Fatah al-Sham", "acronym": "", "valid_from": None, "valid_to": "2017-01-28"}
+    ]
+
+
+def test_reporting_periods_filter_by_overlap(api_client):
+    ReportingPeriodFactory(date_start=datetime.date(2017, 7, 1), date_end=datetime.date(2017, 7, 31))
+    ReportingPeriodFactory(date_start=datetime.date(2017, 8, 1), date_end=datetime.date(2017, 8, 31))
+    body = api_client.get("/api/v1/reporting-periods/", {"date_from": "2017-07-20", "date_to": "2017-07-21"}).json()
+    assert [(r["date_start"], r["date_end"]) for r in body["results"]] == [("2017-07-01", "2017-07-31")]
+
+
+def test_tallies_list_hides_figures_of_incidents_the_caller_may_not_see(api_client):
+    public = TallyFactory(incident=IncidentFactory())
+    draft = TallyFactory(incident=IncidentFactory(status="draft"))
+    period = ReportingPeriodFactory()
+    total = TallyFactory(incident=None, region=RegionFactory(), reporting_period=period)
+    body = api_client.get("/api/v1/tallies/").json()
+    assert sorted(row["id"] for row in body["results"]) == sorted([public.pk, total.pk])
+    reviewer_body = token_client(user_with_role(REVIEWER)).get("/api/v1/tallies/").json()
+    assert sorted(row["id"] for row in reviewer_body["results"]) == sorted([public.pk, draft.pk, total.pk])
+    assert api_client.get(f"/api/v1/tallies/{draft.pk}/").status_code == 404
+
+
+def test_tallies_filter_by_incident_source_and_kind(api_client):
+    incident = IncidentFactory()
+    sohr = ReportFactory(source__acronym="SOHR")
+    mine = TallyFactory(incident=incident, report=sohr)
+    TallyFactory(incident=IncidentFactory())
+    total = TallyFactory(incident=None, region=RegionFactory(code="SY07"), reporting_period=ReportingPeriodFactory())
+    ids = lambda q: [row["id"] for row in api_client.get("/api/v1/tallies/", q).json()["results"]]  # noqa: E731
+    assert ids({"incident": str(incident.public_id)}) == [mine.pk]
+    assert ids({"source": "SOHR"}) == [mine.pk]
+    assert ids({"is_period_total": "true"}) == [total.pk]
+    assert ids({"region": "SY07"}) == [total.pk]
+    assert api_client.get("/api/v1/tallies/", {"incident": "not-a-uuid"}).status_code == 400
+
+
+def tally_body(incident, report, **overrides) -> dict:
+    body = {
+        "report": report.pk, "incident": str(incident.public_id), "outcome": "killed", "status": "unknown",
+        "best": 40, "qualifier": "approximately", "reported_phrase": "about 40 civilians and militants killed",
+    }  # fmt: skip
+    return {**body, **overrides}
+
+
+def test_data_entry_adds_a_figure_to_their_draft_with_low_and_high_defaulting_to_best():
+    user = user_with_role(DATA_ENTRY)
+    incident, report = IncidentFactory(status="draft", created_by=user), ReportFactory()
+    response = token_client(user).post("/api/v1/tallies/", tally_body(incident, report), format="json")
+    assert response.status_code == 201, response.json()
+    tally = CasualtyTally.objects.get()
+    assert (tally.low, tally.best, tally.high, tally.source_id) == (40, 40, 40, report.source_id)
+    assert response.json()["source"] == report.source_id
+
+
+def test_a_retried_figure_creates_nothing_new_and_different_numbers_conflict():
+    user = user_with_role(DATA_ENTRY)
+    incident, report = IncidentFactory(status="draft", created_by=user), ReportFactory()
+    client = token_client(user)
+    body = tally_body(incident, report)
+    assert client.post("/api/v1/tallies/", body, format="json").status_code == 201
+    assert client.post("/api/v1/tallies/", body, format="json").status_code == 200
+    assert client.post("/api/v1/tallies/", {**body, "best": 41}, format="json").status_code == 409
+    assert list(CasualtyTally.objects.values_list("best", flat=True)) == [40]
+
+
+def test_data_entry_cannot_add_figures_to_a_verified_incident():
+    user = user_with_role(DATA_ENTRY)
+    response = token_client(user).post(
+        "/api/v1/tallies/", tally_body(IncidentFactory(), ReportFactory()), format="json"
+    )
+    assert response.status_code == 403
+    assert CasualtyTally.objects.count() == 0
+
+
+def test_a_subgroup_above_the_all_figure_is_a_400_not_a_500():
+    user = user_with_role(DATA_ENTRY)
+    incident, report = IncidentFactory(status="draft", created_by=user), ReportFactory()
+    client = token_client(user)
+    assert client.post("/api/v1/tallies/", tally_body(incident, report, best=10), format="json").status_code == 201
+    response = client.post("/api/v1/tallies/", tally_body(incident, report, best=12, group="children"), format="json")
+    assert response.status_code == 400
+    assert "exceeds the all figure" in response.json()["non_field_errors"][0]
+    assert CasualtyTally.objects.count() == 1
+
+
+def test_overlapping_period_totals_are_a_400_not_a_500():
+    user = user_with_role(DATA_ENTRY)
+    region, report = RegionFactory(code="SY07"), ReportFactory()
+    july = ReportingPeriodFactory(date_start=datetime.date(2017, 7, 1), date_end=datetime.date(2017, 7, 31))
+    week = ReportingPeriodFactory(date_start=datetime.date(2017, 7, 20), date_end=datetime.date(2017, 7, 26))
+    client = token_client(user)
+    body = {"report": report.pk, "region": "SY07", "outcome": "killed", "status": "civilian", "best": 100}
+    assert client.post("/api/v1/tallies/", {**body, "reporting_period": july.pk}, format="json").status_code == 201
+    other_report = ReportFactory(source=report.source)
+    response = client.post(
+        "/api/v1/tallies/", {**body, "report": other_report.pk, "reporting_period": week.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "overlaps" in str(response.json())
+    assert CasualtyTally.objects.filter(region=region).count() == 1
+
+
+def test_a_figure_about_both_an_incident_and_a_region_is_a_400():
+    user = user_with_role(DATA_ENTRY)
+    incident = IncidentFactory(status="draft", created_by=user)
+    body = tally_body(
+        incident, ReportFactory(), region=RegionFactory().code, reporting_period=ReportingPeriodFactory().pk
+    )
+    response = token_client(user).post("/api/v1/tallies/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["incident"]
+
+
+def test_only_a_reviewer_marks_a_figure_preferred():
+    user = user_with_role(DATA_ENTRY)
+    incident = IncidentFactory(status="draft", created_by=user)
+    body = tally_body(incident, ReportFactory(), is_preferred=True)
+    assert token_client(user).post("/api/v1/tallies/", body, format="json").status_code == 403
+    assert token_client(user_with_role(REVIEWER)).post("/api/v1/tallies/", body, format="json").status_code == 201
+
+
+def test_a_figure_update_needs_the_updated_at_it_read():
+    user = user_with_role(DATA_ENTRY)
+    tally = TallyFactory(incident=IncidentFactory(status="draft", created_by=user), best=10)
+    client = token_client(user)
+    read = client.get(f"/api/v1/tallies/{tally.pk}/").json()
+    stale = {"best": 12, "high": 12, "updated_at": read["updated_at"]}
+    assert client.patch(f"/api/v1/tallies/{tally.pk}/", {"best": 12, "high": 12}, format="json").status_code == 400
+    assert client.patch(f"/api/v1/tallies/{tally.pk}/", stale, format="json").status_code == 200
+    response = client.patch(f"/api/v1/tallies/{tally.pk}/", stale, format="json")
+    assert response.status_code == 409
+    tally.refresh_from_db()
+    assert (tally.best, tally.high) == (12, 12)
+
+
+def test_a_user_without_a_role_cannot_add_figures():
+    incident = IncidentFactory(status="draft")
+    response = token_client(UserFactory()).post(
+        "/api/v1/tallies/", tally_body(incident, ReportFactory()), format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_reporting_period_and_region_lists_and_details_answer(api_client, gazetteer):
+    period = ReportingPeriod.objects.create(date_start=datetime.date(2017, 7, 19), date_end=datetime.date(2017, 7, 20))
+    assert api_client.get(f"/api/v1/reporting-periods/{period.pk}/").json()["date_end"] == "2017-07-20"
+    assert api_client.get("/api/v1/regions/NOPE/").status_code == 404
