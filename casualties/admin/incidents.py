@@ -30,6 +30,13 @@ TRANSITION_VERBS = {
     ReviewStatus.REJECTED: "Rejected",
     ReviewStatus.DRAFT: "Returned to draft",
 }
+# The label of the button that takes each step.
+STEP_LABELS = {
+    ReviewStatus.SUBMITTED: "Submit for review",
+    ReviewStatus.VERIFIED: "Verify",
+    ReviewStatus.REJECTED: "Reject",
+    ReviewStatus.DRAFT: "Return to draft",
+}
 
 
 class ParentEditableInline:
@@ -161,8 +168,6 @@ class IncidentAdmin(AuditHistoryMixin, admin.ModelAdmin):
     change_form_template = "admin/casualties/incident/change_form.html"
     readonly_fields = [
         "public_id",
-        "status",
-        "merged_into",
         "estimates_panel",
         "version",
         "created_by",
@@ -182,7 +187,6 @@ class IncidentAdmin(AuditHistoryMixin, admin.ModelAdmin):
         if obj is not None:
             fieldsets += [
                 ("Current estimates", {"fields": ["estimates_panel"]}),
-                ("Review", {"fields": ["status", "merged_into"]}),
                 (
                     "Record",
                     {
@@ -288,7 +292,7 @@ class IncidentAdmin(AuditHistoryMixin, admin.ModelAdmin):
             " ",
             '<button type="submit" class="button workflow-{}" formaction="{}" formnovalidate>{}</button>',
             (
-                (to, reverse("admin:casualties_incident_transition", args=[obj.pk, to]), TRANSITION_VERBS[to])
+                (to, reverse("admin:casualties_incident_transition", args=[obj.pk, to]), STEP_LABELS[to])
                 for to in allowed_transitions(request.user, obj)
             ),
         )
@@ -340,6 +344,7 @@ class IncidentAdmin(AuditHistoryMixin, admin.ModelAdmin):
         if obj is not None:
             context.update(
                 review_status=obj.get_status_display(),
+                merged_into=self.merged_into(obj),
                 workflow_buttons=self._workflow_buttons(request, obj),
                 duplicate_items=self._duplicate_items(request, obj),
             )
