@@ -6,6 +6,7 @@ This app knows nothing of casualties; casualties depend on it.
 import datetime
 
 import pghistory
+import pgtrigger
 import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -13,6 +14,17 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from .choices import InformationCredibility, SourceKind, SourceReliability
+
+
+def touch_updated_at() -> pgtrigger.Trigger:
+    """Stamp ``updated_at`` on every real change, also from QuerySet.update() and raw SQL (sync relies on it)."""
+    return pgtrigger.Trigger(
+        name="touch_updated_at",
+        operation=pgtrigger.Update,
+        when=pgtrigger.Before,
+        condition=pgtrigger.AnyChange(exclude=["updated_at"]),
+        func="NEW.updated_at := now(); RETURN NEW;",
+    )
 
 
 def not_in_future(field: str) -> Q:
@@ -61,6 +73,7 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["name"]
+        triggers = [touch_updated_at()]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=SourceKind.values), name="%(app_label)s_%(class)s_kind_valid"),
             models.CheckConstraint(
@@ -101,6 +114,7 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-published_on", "-id"]
+        triggers = [touch_updated_at()]
         indexes = [models.Index(fields=["published_on"], name="sources_report_published_idx")]
         constraints = [
             models.UniqueConstraint(

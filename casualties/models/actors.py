@@ -6,14 +6,17 @@ from django.db.models.functions import Upper
 from sources.models import validate_country_alpha3
 
 from ..choices import ActorKind
-from .common import audited
+from .common import audited, touch_updated_at
 
 
 class ActorQuerySet(models.QuerySet):
     def named(self, text: str) -> "ActorQuerySet":
         """Actors whose current or any former name or acronym contains ``text``."""
         return self.filter(
-            Q(name__icontains=text) | Q(acronym__iexact=text) | Q(names__name__icontains=text)
+            Q(name__icontains=text)
+            | Q(acronym__iexact=text)
+            | Q(names__name__icontains=text)
+            | Q(names__acronym__iexact=text)
         ).distinct()
 
 
@@ -38,6 +41,7 @@ class Actor(models.Model):
 
     class Meta:
         ordering = ["name"]
+        triggers = [touch_updated_at()]
         indexes = [GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="casualties_actor_name_trgm")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="%(app_label)s_%(class)s_kind_valid")

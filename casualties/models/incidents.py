@@ -157,10 +157,12 @@ class Incident(models.Model):
                 func="RAISE EXCEPTION 'an incident''s public id never changes' USING ERRCODE = 'check_violation';",
             ),
             pgtrigger.Trigger(
+                # A save that changes nothing leaves the version alone, so it cannot fake a conflict.
                 name="incident_version",
                 operation=pgtrigger.Update,
                 when=pgtrigger.Before,
-                func="NEW.version := OLD.version + 1; RETURN NEW;",
+                condition=pgtrigger.AnyChange(exclude=["updated_at", "version"]),
+                func="NEW.version := OLD.version + 1; NEW.updated_at := now(); RETURN NEW;",
             ),
             # Sync clients learn of incidents that left the public set from IncidentRemoval rows.
             pgtrigger.Trigger(

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Now, Upper
 
 from ..choices import RegionLevel
-from .common import audited, point_valid
+from .common import audited, point_valid, touch_updated_at
 
 PATH_SEPARATOR = "/"
 
@@ -73,6 +73,7 @@ class Region(models.Model):
             ),
         ]
         triggers = [
+            touch_updated_at(),
             pgtrigger.Trigger(
                 name="region_path",
                 operation=pgtrigger.Insert | pgtrigger.Update,

@@ -12,7 +12,7 @@ from psycopg.types.range import Range
 from sources.models import not_in_future
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome, Qualifier
-from .common import audited
+from .common import audited, touch_updated_at
 
 # Recomputes the estimates of the incidents whose tallies a statement touched.
 # The function itself is created by migration (casualties/sql/estimates.sql).
@@ -49,6 +49,7 @@ class ReportingPeriod(models.Model):
             models.CheckConstraint(condition=not_in_future("date_end"), name="%(app_label)s_%(class)s_not_future"),
         ]
         triggers = [
+            touch_updated_at(),
             # Tallies carry a copy of their period's range for the overlap constraint; keep it in step.
             pgtrigger.Trigger(
                 name="period_range_to_tallies",
@@ -174,6 +175,7 @@ class CasualtyTally(models.Model):
             ),
         ]
         triggers = [
+            touch_updated_at(),
             pgtrigger.Trigger(
                 name="tally_copies",
                 operation=pgtrigger.Insert | pgtrigger.Update,

@@ -304,3 +304,37 @@ def test_region_search_names_hold_every_spelling_lower_cased(base):
     )
     region.refresh_from_db()
     assert region.search_names == "sy0703 harim حارم harem"
+
+
+def test_a_save_that_changes_nothing_leaves_the_incident_version_alone(base):
+    incident = Incident.objects.get(pk=base["incident"].pk)
+    incident.save()
+    incident.refresh_from_db()
+    assert incident.version == 1
+
+
+def test_bulk_and_raw_updates_stamp_updated_at_so_sync_sees_them(base):
+    old = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    tally = TallyFactory(report=base["report"], incident=base["incident"])
+    for table, pk in [
+        ("casualties_incident", base["incident"].pk),
+        ("casualties_casualtytally", tally.pk),
+        ("casualties_region", base["governorate"].pk),
+        ("sources_report", base["report"].pk),
+        ("sources_source", base["source"].pk),
+    ]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET updated_at = %s WHERE id = %s", [old, pk])
+    Incident.objects.filter(pk=base["incident"].pk).update(title="Renamed")
+    CasualtyTally.objects.filter(pk=tally.pk).update(reported_phrase="about 10")
+    Region.objects.filter(pk=base["governorate"].pk).update(name_local="إدلب")
+    execute("UPDATE sources_report SET summary = 'x' WHERE id = %s", [base["report"].pk])
+    execute("UPDATE sources_source SET website = 'https://example.org' WHERE id = %s", [base["source"].pk])
+    for model, pk in [
+        (Incident, base["incident"].pk),
+        (CasualtyTally, tally.pk),
+        (Region, base["governorate"].pk),
+        (type(base["report"]), base["report"].pk),
+        (type(base["source"]), base["source"].pk),
+    ]:
+        assert model.objects.get(pk=pk).updated_at > old, model
