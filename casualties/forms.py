@@ -14,13 +14,24 @@ from django.utils import timezone
 from psycopg.types.range import Range
 
 from .choices import CasualtyGroup, LocationPrecision
-from .models import CasualtyTally, Incident
+from .models import CasualtyTally, Incident, ReportingPeriod
 from .services import StaleVersionError, _lock_current_version
 
 
 def _latest_allowed_date() -> datetime.date:
     """Today anywhere on Earth (UTC+14), as the database's not-in-future checks allow."""
     return (timezone.now() + datetime.timedelta(hours=14)).date()
+
+
+def date_range_errors(form: forms.Form, start_field: str = "date_start", end_field: str = "date_end") -> None:
+    """A date range that ends before it starts, or lies in the future, as errors at the date concerned."""
+    start, end = form.cleaned_data.get(start_field), form.cleaned_data.get(end_field)
+    latest = _latest_allowed_date()
+    for name, value in ((start_field, start), (end_field, end)):
+        if value and value > latest:
+            form.add_error(name, f"{value:%Y-%m-%d} is in the future; record only what has happened.")
+    if start and end and end < start and end_field not in form.errors:
+        form.add_error(end_field, f"The end ({end:%Y-%m-%d}) is before the start ({start:%Y-%m-%d}).")
 
 
 class IncidentForm(forms.ModelForm):
@@ -53,13 +64,7 @@ class IncidentForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("date_start"), cleaned.get("date_end")
-        latest = _latest_allowed_date()
-        for name, value in (("date_start", start), ("date_end", end)):
-            if value and value > latest:
-                self.add_error(name, f"{value:%Y-%m-%d} is in the future; record only what has happened.")
-        if start and end and end < start and "date_end" not in self.errors:
-            self.add_error("date_end", f"The end ({end:%Y-%m-%d}) is before the start ({start:%Y-%m-%d}).")
+        date_range_errors(self)
         precision = cleaned.get("location_precision")
         if precision in (LocationPrecision.EXACT, LocationPrecision.NEAR) and cleaned.get("latitude") is None:
             self.add_error("latitude", "An exact or nearby location needs its latitude and longitude.")
@@ -75,6 +80,17 @@ class IncidentForm(forms.ModelForm):
             _lock_current_version(self.instance, loaded if loaded is not None else self.instance.version)
         except StaleVersionError as error:
             raise ValidationError(str(error), code="stale") from error
+
+
+class ReportingPeriodForm(forms.ModelForm):
+    class Meta:
+        model = ReportingPeriod
+        fields = ["date_start", "date_end", "label"]
+
+    def clean(self):
+        cleaned = super().clean()
+        date_range_errors(self)
+        return cleaned
 
 
 class TallyForm(forms.ModelForm):
@@ -179,28 +195,30 @@ class PeriodTotalForm(TallyForm):
         self.fields["region"].required = True
         self.fields["reporting_period"].required = True
 
-    def clean(self):
-        cleaned = super().clean()
-        report, region, period = cleaned.get("report"), cleaned.get("region"), cleaned.get("reporting_period")
-        if report and region and period:
-            clash = period_total_clash(
-                tally=self.instance,
-                source_id=report.source_id,
-                region=region,
-                period=period,
-                outcome=cleaned.get("outcome"),
-                status=cleaned.get("status"),
-                group=cleaned.get("group"),
+    def _post_clean(self):
+        # After the model's own checks, so the period is still set on the instance when they run.
+        super()._post_clean()
+        if self.errors:
+            return
+        cleaned = self.cleaned_data
+        report, region, period = cleaned["report"], cleaned["region"], cleaned["reporting_period"]
+        clash = period_total_clash(
+            tally=self.instance,
+            source_id=report.source_id,
+            region=region,
+            period=period,
+            outcome=cleaned["outcome"],
+            status=cleaned["status"],
+            group=cleaned["group"],
+        )
+        if clash is not None:
+            self.add_error(
+                "reporting_period",
+                f"{report.source} already has a total for {clash.region} over {clash.reporting_period}, "
+                f"which overlaps this period: {clash.best} {clash.get_outcome_display().lower()} "
+                f"({clash.get_status_display().lower()}, {clash.get_group_display().lower()}) "
+                f"from “{clash.report.title}” (figure #{clash.pk}).",
             )
-            if clash is not None:
-                self.add_error(
-                    "reporting_period",
-                    f"{report.source} already has a total for {clash.region} over {clash.reporting_period}, "
-                    f"which overlaps this period: {clash.best} {clash.get_outcome_display().lower()} "
-                    f"({clash.get_status_display().lower()}, {clash.get_group_display().lower()}) "
-                    f"from “{clash.report.title}” (figure #{clash.pk}).",
-                )
-        return cleaned
 
 
 def period_total_clash(*, tally, source_id, region, period, outcome, status, group) -> CasualtyTally | None:

@@ -69,10 +69,10 @@ class RegionAutocompleteSelect(AutocompleteSelect):
         groups = super().optgroups(name, value, attr)
         chosen = [v for v in value if v]
         if chosen:
-            labels = region_chains(list(Region.objects.filter(pk__in=chosen)))
+            labels = {str(pk): label for pk, label in region_chains(Region.objects.filter(pk__in=chosen)).items()}
             for _group, options, _index in groups:
                 for option in options:
-                    option["label"] = labels.get(int(str(option["value"])), option["label"])
+                    option["label"] = labels.get(str(option["value"]), option["label"])
         return groups
 
 

@@ -6,13 +6,14 @@ from django.contrib import admin
 
 from sources.admin import AuditHistoryMixin
 
-from ..forms import PeriodTotalForm
+from ..forms import PeriodTotalForm, ReportingPeriodForm
 from ..models import CasualtyTally, ReportingPeriod
 from .common import RegionAutocompleteSelect
 
 
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    form = ReportingPeriodForm
     list_display = ["__str__", "date_start", "date_end", "label"]
     search_fields = ["label", "date_start", "date_end"]
     search_help_text = "Label as the source put it, or a date (2017-07-20)."
