@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.paginator import Paginator
@@ -16,23 +18,31 @@ EXACT_COUNT_BELOW = 10_000
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts exactly when the list is filtered; an unfiltered list of a big table takes the planner's estimate.
+    """Counts exactly when few rows match; when the planner expects many, takes its estimate instead.
 
-    An unfiltered COUNT(*) over a million incidents scans them all on every page load.
+    A COUNT(*) over a million incidents reads them all on every page load; the planner's row
+    estimate (from the table statistics) costs a plan, not a scan.
     """
 
     @cached_property
     def count(self) -> int:
         query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table]
-                )
-                row = cursor.fetchone()
-            if row and row[0] >= EXACT_COUNT_BELOW:
-                return int(row[0])
+        if query is not None:
+            estimate = planner_row_estimate(self.object_list)
+            if estimate >= EXACT_COUNT_BELOW:
+                return estimate
         return super().count
+
+
+def planner_row_estimate(queryset) -> int:
+    """How many rows PostgreSQL's planner expects ``queryset`` to return."""
+    sql, params = queryset.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def region_chains(regions) -> dict[int, str]:
