@@ -173,7 +173,9 @@ def casualty_aggregate(
     - Only the ``group`` asked for is summed (an of-which subgroup is never added to ``all``).
       Statuses are summed only for ``casualty_status="all"``.
     - ``fill=(first, last)`` adds a row for every bucket from ``first`` to ``last`` and every region
-      group present, with 0 incidents and 0 casualties: none were recorded there.
+      group present, with 0 incidents and null low/best/high: no incident was recorded there, so there
+      is no figure to sum (read it as no recorded casualties). Null rather than 0 keeps both promises:
+      the rows sum to the totals, and an unknown figure is never turned into 0.
     """
     grouping = _Grouping(interval, region_level)
     inner_sql, inner_params = _ids_sql(incidents)
@@ -197,7 +199,7 @@ def casualty_aggregate(
             FROM inc LEFT JOIN fig ON fig.incident_id = inc.id
         )"""
     base_params = [*region_params, *inner_params, outcome, _statuses(casualty_status), group]
-    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="0, 0, 0, 0, 0", cap=cap)
+    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="0, 0, NULL, NULL, NULL", cap=cap)
     aggregate = _to_aggregate(rows)
     for row in [*aggregate.results, aggregate.totals]:
         row["incidents"] = row["incidents"] or 0

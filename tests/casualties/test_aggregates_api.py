@@ -127,16 +127,13 @@ def test_outcome_and_status_choose_the_figure_and_do_not_filter_incidents(api_cl
         ({"date_from": "2017-08-01"}, 7),
         ({"date_to": "2017-07-31"}, 105),
         ({"date_from": "2017-07-01", "date_to": "2017-07-31"}, 105),
-        pytest.param(
-            {"incident_type": "airstrike"},
-            7,
-            marks=pytest.mark.xfail(
-                reason="IncidentFilterSet.incident_type compares the type's code with the foreign key id; "
-                "it needs field_name='incident_type__code'",
-                raises=ValueError,
-            ),
-        ),
+        ({"incident_type": "airstrike"}, 7),
         ({"actor": "Ahrar al-Sham"}, 5),
+        ({"actor_role": "side_a"}, 5),
+        ({"actor": "Ahrar al-Sham", "actor_role": "target"}, None),
+        ({"updated_since": "2000-01-01T00:00:00Z"}, 112),
+        ({"updated_since": "2100-01-01T00:00:00Z"}, None),
+        ({"ordering": "date_start"}, 112),
         ({"source": "SOHR"}, 100),
         ({"q": "Saraqib"}, 5),
     ],
@@ -152,6 +149,16 @@ def test_every_incident_filter_applies(api_client, places, params, expected_best
 
     assert response.status_code == 200, response.content
     assert response.json()["totals"]["best"] == expected_best
+
+
+def test_the_report_filter_counts_the_incidents_a_report_gives_figures_for(api_client, places):
+    report = ReportFactory()
+    TallyFactory(incident=IncidentFactory(region=places["idlib"]), report=report, best=3)
+    killed(places["idlib"], 40)
+
+    response = api_client.get(URL, {"report": report.pk})
+
+    assert response.json()["totals"] == {"incidents": 1, "incidents_with_figures": 1, "low": 3, "best": 3, "high": 3}
 
 
 def test_anonymous_clients_count_only_verified_incidents_that_are_not_duplicates(api_client, places):
@@ -210,7 +217,7 @@ def test_fill_gives_dense_rows_over_the_date_range(api_client, places):
         URL, {"interval": "month", "fill": "true", "date_from": "2017-06-01", "date_to": "2017-08-31"}
     )
 
-    assert bests(response) == [("2017-06-01", None, 0, 0), ("2017-07-01", None, 1, 5), ("2017-08-01", None, 0, 0)]
+    assert bests(response) == [("2017-06-01", None, 0, None), ("2017-07-01", None, 1, 5), ("2017-08-01", None, 0, None)]
 
 
 def test_csv_gives_the_same_rows_with_a_header_and_empty_for_unknown(api_client, places):

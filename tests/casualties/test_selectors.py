@@ -157,7 +157,7 @@ def test_weeks_are_iso_weeks_from_monday_and_periods_end_on_their_last_day(idlib
     assert [(r["period_start"], r["period_end"], r["best"]) for r in quarters] == [(D(2017, 7, 1), D(2017, 9, 30), 3)]
 
 
-def test_fill_adds_a_zero_row_for_every_empty_bucket_and_region_present(idlib):
+def test_fill_adds_a_row_without_incidents_or_figures_for_every_empty_bucket_and_region_present(idlib):
     TallyFactory(incident=IncidentFactory(region=idlib["idlib"], date_start=D(2017, 6, 3)), best=2)
     TallyFactory(incident=IncidentFactory(region=idlib["aleppo"], date_start=D(2017, 8, 9)), best=5)
 
@@ -166,12 +166,12 @@ def test_fill_adds_a_zero_row_for_every_empty_bucket_and_region_present(idlib):
     )
 
     assert figures(result.results) == [
-        (D(2017, 6, 1), "SY02", 1, 0, 0, 0, 0),
+        (D(2017, 6, 1), "SY02", 1, 0, None, None, None),
         (D(2017, 6, 1), "SY07", 1, 1, 2, 2, 2),
-        (D(2017, 7, 1), "SY02", 1, 0, 0, 0, 0),
-        (D(2017, 7, 1), "SY07", 1, 0, 0, 0, 0),
+        (D(2017, 7, 1), "SY02", 1, 0, None, None, None),
+        (D(2017, 7, 1), "SY07", 1, 0, None, None, None),
         (D(2017, 8, 1), "SY02", 1, 1, 5, 5, 5),
-        (D(2017, 8, 1), "SY07", 1, 0, 0, 0, 0),
+        (D(2017, 8, 1), "SY07", 1, 0, None, None, None),
     ]
     assert result.totals == {"incidents": 2, "incidents_with_figures": 2, "low": 7, "best": 7, "high": 7}
 
