@@ -1,9 +1,11 @@
 """GET /api/v1/aggregates/: parameters, scoping, CSV, conditional requests, errors and the query budget."""
 
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 
 from casualties.choices import ReviewStatus
 from casualties.roles import DATA_ENTRY, REVIEWER
@@ -350,3 +352,39 @@ def test_the_schema_documents_every_aggregate_parameter(api_client):
         "date_from", "date_to", "region", "country", "actor", "incident_type", "status", "source",
     } <= names  # fmt: skip
     assert set(operation["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+
+
+@pytest.mark.slow  # loads the whole reference gazetteer
+def test_the_demo_answers_killed_in_idlib_governorate_in_july_2017_from_both_bases(api_client):
+    call_command("seed", "--demo", stdout=io.StringIO())
+    july_in_idlib = {"region": "SY07", "date_from": "2017-07-01", "date_to": "2017-07-31", "interval": "month"}
+    july_in_idlib |= {"region_level": 1, "outcome": "killed", "casualty_status": "all"}
+
+    incidents = api_client.get(URL, july_in_idlib)
+    totals = api_client.get(URL, {**july_in_idlib, "basis": "reported_totals", "source": "SOHR"})
+
+    # Six verified clashes, none with a figure of its own: the count is known, the casualties are not.
+    assert incidents.status_code == 200, incidents.content
+    assert [(r["period_start"], r["region_code"], r["incidents"], r["best"]) for r in incidents.json()["results"]] == [
+        ("2017-07-01", "SY07", 6, None)
+    ]
+    assert incidents.json()["totals"] == {
+        "incidents": 6, "incidents_with_figures": 0, "low": None, "best": None, "high": None,
+    }  # fmt: skip
+    # SOHR's one total: about 40 civilians and militants killed in the governorate in 24 hours.
+    assert totals.status_code == 200, totals.content
+    assert [(r["period_start"], r["region_code"], r["best"]) for r in totals.json()["results"]] == [
+        ("2017-07-01", "SY07", 40)
+    ]
+    assert totals.json()["totals"] == {
+        "incidents": None,
+        "incidents_with_figures": None,
+        "low": 40,
+        "best": 40,
+        "high": 40,
+    }
+    # Civilians alone: SOHR did not separate them, so there is no civilian total.
+    civilians = api_client.get(
+        URL, {**july_in_idlib, "basis": "reported_totals", "source": "SOHR", "casualty_status": "civilian"}
+    )
+    assert civilians.json()["results"] == []
