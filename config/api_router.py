@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from casualties.api.aggregates import AggregateView
+from casualties.api.exports import IncidentExportView, PeriodTotalExportView, TallyExportView
 from casualties.api.views import (
     ActorViewSet,
     CasualtyTallyViewSet,
@@ -29,5 +30,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("aggregates/", AggregateView.as_view(), name="aggregates"),
+    path("exports/incidents.csv", IncidentExportView.as_view(), name="export-incidents"),
+    path("exports/tallies.csv", TallyExportView.as_view(), name="export-tallies"),
+    path("exports/period-totals.csv", PeriodTotalExportView.as_view(), name="export-period-totals"),
     *router.urls,
 ]

@@ -1,4 +1,5 @@
 from .actors import Actor, ActorName
+from .exports import ExportLog
 from .incidents import Incident, IncidentActor, IncidentRemoval, IncidentType
 from .regions import Region
 from .tallies import CasualtyTally, Estimate, ReportingPeriod
@@ -8,6 +9,7 @@ __all__ = [
     "ActorName",
     "CasualtyTally",
     "Estimate",
+    "ExportLog",
     "Incident",
     "IncidentActor",
     "IncidentRemoval",

@@ -1,0 +1,80 @@
+"""CSV exports under /api/v1/exports/: the API's filters and scoping, streamed by casualties.exports."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from ..exports import (
+    INCIDENTS,
+    PERIOD_TOTALS,
+    TALLIES,
+    Export,
+    PeriodTotalFilterSet,
+    export_incidents,
+    export_response,
+    export_tallies,
+)
+from ..filtersets import CasualtyTallyFilterSet, IncidentFilterSet
+from .permissions import AnonThrottle, UserThrottle
+
+HXL_VALUES = {"": False, "0": False, "false": False, "1": True, "true": True}
+
+
+class ExportView(APIView):
+    """Base of the exports: filter the rows the caller may export, then stream them."""
+
+    export: Export
+    filterset_class: type
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonThrottle, UserThrottle]
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        params = request.query_params
+        unknown = sorted(set(params) - set(self.filterset_class.base_filters) - {"hxl"})
+        if unknown:
+            raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+        if params.get("hxl", "") not in HXL_VALUES:
+            raise ValidationError({"hxl": ["Use hxl=1 to add the HXL hashtag row under the header, or hxl=0."]})
+        filterset = self.filterset_class(params, queryset=self.get_queryset(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return export_response(
+            user=request.user,
+            export=self.export,
+            queryset=filterset.qs,
+            params=params,
+            hxl=HXL_VALUES[params.get("hxl", "")],
+        )
+
+
+class IncidentExportView(ExportView):
+    """incidents.csv: one row per incident, its estimates in wide form (docs/codebook.md)."""
+
+    export = INCIDENTS
+    filterset_class = IncidentFilterSet
+
+    def get_queryset(self):
+        return export_incidents(user=self.request.user, statuses_requested="status" in self.request.query_params)
+
+
+class TallyExportView(ExportView):
+    """tallies.csv: one row per figure a report gives, about an incident or a region over a period."""
+
+    export = TALLIES
+    filterset_class = CasualtyTallyFilterSet
+
+    def get_queryset(self):
+        return export_tallies(user=self.request.user)
+
+
+class PeriodTotalExportView(ExportView):
+    """period-totals.csv: one row per source's total for a region over a reporting period."""
+
+    export = PERIOD_TOTALS
+    filterset_class = PeriodTotalFilterSet
+
+    def get_queryset(self):
+        return export_tallies(user=self.request.user).filter(region__isnull=False)
