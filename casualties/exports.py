@@ -116,8 +116,8 @@ def _admin_joins(region: str) -> str:
     )
 
 
-OUTCOME_VALUES = " | ".join(Outcome.values)
-STATUS_VALUES = " | ".join(CasualtyStatus.values)
+OUTCOME_VALUES = ", ".join(Outcome.values)
+STATUS_VALUES = ", ".join(CasualtyStatus.values)
 
 SOURCE_COLUMNS = [
     Column(
@@ -144,7 +144,7 @@ def _figure_columns() -> list[Column]:
             "t.casualty_group",
             "#indicator+group",
             "text",
-            f"{' | '.join(CasualtyGroup.values)}: all people counted, or an of-which subgroup of them.",
+            f"{', '.join(CasualtyGroup.values)}: all people counted, or an of-which subgroup of them.",
         ),
         Column("low", "t.low", "#affected+low", "integer", "Lowest figure the report allows."),
         Column("best", "t.best", "#affected+best", "integer", "The report's figure."),
@@ -154,7 +154,7 @@ def _figure_columns() -> list[Column]:
             "t.qualifier",
             "#meta+qualifier",
             "text",
-            f"How the report qualified its number: {' | '.join(Qualifier.values)}.",
+            f"How the report qualified its number: {', '.join(Qualifier.values)}.",
         ),
         Column(
             "reported_phrase", "t.reported_phrase", "#description+reported", "text", "The words of the report.", True
@@ -182,8 +182,8 @@ def _estimate_columns() -> list[Column]:
                         f"est.{outcome}_{status}_{bound}",
                         f"#affected+{outcome}+{status}+{bound}",
                         "integer",
-                        f"Estimate ({bound}) of {status} people {outcome}, all of them (not a subgroup); "
-                        "empty when no source gave a figure.",
+                        f"The incident's estimate, {bound} figure, of people {outcome} whose status is {status} "
+                        "(group all); empty when no source gave such a figure.",
                     )
                 )
     return columns
@@ -246,7 +246,7 @@ def _incident_columns() -> list[Column]:
             f"act.{role}",
             f"#org+actor+{role}",
             "text",
-            f"Actors with the role {label.lower()}, by their current names, separated by '; '.",
+            f"Actors in the role {role}, by their current names, sorted, separated by '; '.",
             is_text=True,
         )
         for role, label in ActorRole.choices
@@ -261,7 +261,7 @@ def _incident_columns() -> list[Column]:
             "i.date_precision",
             "#date+precision",
             "text",
-            f"How exactly the dates are known (UCDP date_prec): {' | '.join(DatePrecision.values)}.",
+            f"How exactly the dates are known (UCDP date_prec): {', '.join(DatePrecision.values)}.",
         ),
         *_admin_columns("where the incident happened"),
         Column("place_name", "i.place_name", "#loc+name", "text", "The place as reported.", is_text=True),
@@ -272,12 +272,12 @@ def _incident_columns() -> list[Column]:
             "i.location_precision",
             "#geo+precision",
             "text",
-            f"How exactly the place is known (UCDP where_prec): {' | '.join(LocationPrecision.values)}.",
+            f"How exactly the place is known (UCDP where_prec): {', '.join(LocationPrecision.values)}.",
         ),
         Column("incident_type", "it.code", "#event+type+code", "text", "Code of the incident type (armed-clash)."),
         Column("incident_type_name", "it.name", "#event+type+name", "text", "Name of the incident type.", True),
         *actor_columns,
-        Column("status", "i.status", "#status+review", "text", f"Review status: {' | '.join(ReviewStatus.values)}."),
+        Column("status", "i.status", "#status+review", "text", f"Review status: {', '.join(ReviewStatus.values)}."),
         Column("source_count", "src.source_count", "#meta+source+num", "integer", "Distinct sources with a figure."),
         Column(
             "report_urls",
@@ -330,7 +330,7 @@ TALLIES = Export(
             "i.status",
             "#status+review",
             "text",
-            f"The incident's review status (incident figures): {' | '.join(ReviewStatus.values)}.",
+            f"The incident's review status (incident figures): {', '.join(ReviewStatus.values)}.",
         ),
         Column("region_code", "r.code", "#loc+code", "text", "Gazetteer code of the region (period totals)."),
         Column("region_name", "r.name", "#loc+name", "text", "Its English name.", is_text=True),
@@ -342,7 +342,7 @@ TALLIES = Export(
             _boolean("t.is_preferred"),
             "#meta+preferred",
             "boolean",
-            "true | false: a reviewer chose this figure as the incident's best estimate.",
+            "true or false: a reviewer chose this figure as the incident's best estimate.",
         ),
         Column("created_at", _timestamp("t.created_at"), "#date+created", "date-time", "When it was entered (UTC)."),
         Column("updated_at", _timestamp("t.updated_at"), "#date+updated", "date-time", "Last change (UTC)."),
