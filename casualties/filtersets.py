@@ -13,6 +13,7 @@ from django.db.models.functions import Upper
 from sources.filtersets import (
     OrderingFilter,
     ResolvingFilter,
+    UtcDateTimeFilter,
     positive_id,
     report_by_id,
     sources_named,
@@ -85,6 +86,17 @@ def date_overlap_filters() -> tuple[django_filters.DateFilter, django_filters.Da
     )
 
 
+class CodesField(django_filters.fields.ModelMultipleChoiceField):
+    """Several codes; an empty value is the same as none."""
+
+    def clean(self, value):
+        return super().clean([code for code in value or [] if code != ""])
+
+
+class CodesFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = CodesField
+
+
 class IncidentFilterSet(django_filters.FilterSet):
     """Filters over incidents; combine freely (all conditions must hold)."""
 
@@ -109,7 +121,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         method="filter_actor_role",
         help_text="With actor: the actor had this role; alone: some actor had it.",
     )
-    incident_type = django_filters.ModelMultipleChoiceFilter(
+    incident_type = CodesFilter(
         field_name="incident_type__code",
         queryset=IncidentType.objects.all(),
         to_field_name="code",
@@ -261,11 +273,10 @@ class CasualtyTallyFilterSet(django_filters.FilterSet):
     )
     source = ResolvingFilter(resolve=sources_named, method="filter_source", help_text="A source's id, acronym or name.")
     report = ResolvingFilter(resolve=report_by_id, method="filter_report", help_text="A report's id.")
-    is_period_total = django_filters.BooleanFilter(
-        field_name="region",
-        lookup_expr="isnull",
-        exclude=True,
-        help_text="true: period totals; false: incident figures.",
+    is_period_total = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_period_total",
+        help_text="true: period totals; false: figures about incidents.",
     )
     outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices, help_text="Killed, injured or missing.")
     status = django_filters.MultipleChoiceFilter(
@@ -289,9 +300,12 @@ class CasualtyTallyFilterSet(django_filters.FilterSet):
     def filter_report(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(report=value)
 
+    def filter_period_total(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(region__isnull=value != "true")
+
 
 class IncidentRemovalFilterSet(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcDateTimeFilter(
         field_name="removed_at",
         lookup_expr="gte",
         help_text="Only removals at or after this ISO 8601 date-time: the time of your last sync.",

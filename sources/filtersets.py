@@ -4,6 +4,7 @@ A parameter naming something (a source, a region, an actor) is resolved while th
 validated, so an unknown name is a 400 that names the parameter, never an empty list.
 """
 
+import datetime
 from collections.abc import Callable
 
 import django_filters
@@ -82,8 +83,25 @@ def report_by_id(value: str) -> Report:
     return report
 
 
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, taken to UTC; offsets the database cannot store are refused here."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 def updated_since_filter() -> django_filters.IsoDateTimeFilter:
-    return django_filters.IsoDateTimeFilter(
+    return UtcDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="Only rows changed at or after this ISO 8601 date-time (e.g. 2017-07-20T00:00:00Z), for sync.",

@@ -7,6 +7,7 @@ page boundary. Every ordering ends in a unique column, so the key identifies one
 
 import base64
 import binascii
+import datetime
 import json
 from typing import Any
 
@@ -85,7 +86,7 @@ class KeysetCursorPagination(BasePagination):
             values = [
                 _field_value(model, key.lstrip("-"), value) for key, value in zip(ordering, raw_values, strict=True)
             ]
-        except (DjangoValidationError, FieldDoesNotExist, TypeError, ValueError):
+        except (DjangoValidationError, FieldDoesNotExist, TypeError, ValueError, OverflowError):
             raise invalid from None
         return {"values": values, "backwards": backwards}
 
@@ -172,6 +173,8 @@ def _field_value(model: type[models.Model], name: str, value: Any) -> Any:
     if value is None or isinstance(value, bool | list | dict):
         raise ValueError(name)
     converted = field.to_python(value)
+    if isinstance(converted, datetime.datetime) and converted.tzinfo is not None:
+        converted = converted.astimezone(datetime.UTC)  # an offset the database cannot store fails here
     if isinstance(converted, int) and not -BIGINT_MAX <= converted <= BIGINT_MAX:
         raise ValueError(name)
     if isinstance(converted, str) and "\x00" in converted:

@@ -4,10 +4,11 @@ The Error and FieldErrors components are declared in SPECTACULAR_SETTINGS["APPEN
 """
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework.permissions import SAFE_METHODS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 FIELD_ERRORS = {"$ref": "#/components/schemas/FieldErrors"}
-ETAG = {"ETag": {"schema": {"type": "string"}, "required": True, "description": "Validator for If-None-Match."}}
+ETAG = {"ETag": {"schema": {"type": "string"}, "description": "Validator for If-None-Match (not on streamed bodies)."}}
 
 
 def _response(description: str, schema: dict | None = None, headers: dict | None = None) -> dict:
@@ -20,6 +21,19 @@ def _response(description: str, schema: dict | None = None, headers: dict | None
 
 
 class ApiAutoSchema(AutoSchema):
+    def get_operation(self, *args, **kwargs) -> dict | None:
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter["in"] == "query":
+                parameter["allowEmptyValue"] = True  # an empty parameter is the same as an absent one
+        return operation
+
+    def get_auth(self) -> list[dict]:
+        auths = super().get_auth()
+        if self.method in SAFE_METHODS and {} not in auths:
+            auths.append({})  # reads are open to anonymous clients (the public set)
+        return auths
+
     def _get_response_bodies(self, direction="response") -> dict:
         responses = super()._get_response_bodies(direction)
         if direction != "response":

@@ -57,7 +57,9 @@ class RegionBriefSerializer(serializers.ModelSerializer):
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="The parent's code.")
+    parent = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="The parent's code; null for a country."
+    )
 
     class Meta:
         model = Region
@@ -144,7 +146,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     region = RegionBriefSerializer(read_only=True)
     incident_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     duplicate_of = serializers.SlugRelatedField(
-        slug_field="public_id", read_only=True, help_text="The incident this one was merged into."
+        slug_field="public_id", read_only=True, allow_null=True, help_text="The incident this one was merged into."
     )
     actors = IncidentActorSerializer(source="actor_roles", many=True, read_only=True)
     estimates = EstimateSerializer(many=True, read_only=True)

@@ -222,3 +222,27 @@ def test_reporting_period_and_region_lists_and_details_answer(api_client, gazett
     period = ReportingPeriod.objects.create(date_start=datetime.date(2017, 7, 19), date_end=datetime.date(2017, 7, 20))
     assert api_client.get(f"/api/v1/reporting-periods/{period.pk}/").json()["date_end"] == "2017-07-20"
     assert api_client.get("/api/v1/regions/NOPE/").status_code == 404
+
+
+def test_a_time_zone_offset_the_database_cannot_store_is_taken_to_utc(api_client):
+    incident = IncidentFactory()
+    response = api_client.get("/api/v1/incidents/", {"updated_since": "2017-07-20T00:00:00+20:20"})
+    assert [row["public_id"] for row in response.json()["results"]] == [str(incident.public_id)]
+
+
+def test_a_date_time_beyond_the_calendar_in_utc_is_a_400(api_client):
+    response = api_client.get("/api/v1/incidents/", {"updated_since": "9999-12-31T23:00:00-10:00"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["updated_since"]
+
+
+def test_is_period_total_accepts_only_true_or_false(api_client):
+    response = api_client.get("/api/v1/tallies/", {"is_period_total": "maybe"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["is_period_total"]
+
+
+def test_an_unknown_api_path_is_a_json_404(api_client):
+    response = api_client.get("/api/v1/sources/1.5/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
