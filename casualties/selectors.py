@@ -334,24 +334,28 @@ def _run(
            GROUP BY GROUPING SETS ((bucket, region_code, region_level), ())
         ),
         out AS (SELECT * FROM agg {dense})
-        SELECT size.n, o.is_total, o.bucket, {bucket_end}, o.region_code, rg.name, o.region_level,
-               o.incidents::bigint, o.with_figures::bigint, o.low::bigint, o.best::bigint, o.high::bigint
-          FROM size
-          LEFT JOIN LATERAL (SELECT * FROM out WHERE size.n <= %s) o ON true
-          LEFT JOIN casualties_region rg ON rg.code = o.region_code
-         ORDER BY o.is_total, o.bucket, rg.path, o.region_code"""
-    params.append(cap)
+        -- Only one of the two branches returns rows; the size test is a constant, so when it fails the
+        -- first branch is never executed and only the size comes back.
+        SELECT NULL::bigint AS too_many, o.is_total, o.bucket, {bucket_end}, o.region_code, rg.name, o.region_level,
+               o.incidents::bigint, o.with_figures::bigint, o.low::bigint, o.best::bigint, o.high::bigint,
+               rg.path AS region_path
+          FROM out o LEFT JOIN casualties_region rg ON rg.code = o.region_code
+         WHERE (SELECT n FROM size) <= %s
+        UNION ALL
+        SELECT n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM size WHERE n > %s
+         ORDER BY is_total, bucket, region_path, region_code"""
+    params += [cap, cap]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if rows[0][0] > cap:
+    if rows[0][0] is not None:
         raise AggregateTooLarge(rows[0][0], cap)
     return rows
 
 
 def _to_aggregate(rows: list[tuple]) -> Aggregate:
     results, totals = [], {}
-    for _size, is_total, *values in rows:
+    for _too_many, is_total, *values, _region_path in rows:
         row = dict(zip(ROW_FIELDS, values, strict=True))
         if is_total:
             totals = {field: row[field] for field in TOTAL_FIELDS}
