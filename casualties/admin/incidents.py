@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from sources.admin import AuditHistoryMixin
 from sources.models import Source
 
+from ..admin_exports import IncidentCsvExportMixin
 from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
@@ -143,7 +144,7 @@ class SourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(Incident)
-class IncidentAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = IncidentForm
     inlines = [TallyInline, IncidentActorInline]
     list_display = ["title", "date_start", "date_end", "region", "incident_type", "status"]
