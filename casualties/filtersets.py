@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from sources.filtersets import (
     OrderingFilter,
@@ -93,6 +95,7 @@ class CodesField(django_filters.fields.ModelMultipleChoiceField):
         return super().clean([code for code in value or [] if code != ""])
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class CodesFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = CodesField
 
