@@ -42,14 +42,15 @@ IGNORED_FILTERS = {"ordering"}
 
 
 class CSVRenderer(BaseRenderer):
-    """Lets ``format=csv`` (or Accept: text/csv) choose CSV; the view streams the body itself."""
+    """``format=csv`` (or Accept: text/csv): the rows as CSV. The view streams its own responses; this renders
+    a whole ``{"results": [...]}`` payload for any other use."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data, cls=DjangoJSONEncoder).encode()
+        return "".join(csv_stream(ROW_FIELDS, data["results"])).encode()
 
 
 class TooManyRows(APIException):
@@ -173,7 +174,8 @@ class AggregateView(APIView):
     renderer_classes = [JSONRenderer, CSVRenderer]
 
     def get_queryset(self):
-        return aggregate_incidents(user=self.request.user, statuses_requested="status" in self.request.query_params)
+        statuses = [value for value in self.request.query_params.getlist("status") if value]
+        return aggregate_incidents(user=self.request.user, statuses_requested=bool(statuses))
 
     @extend_schema(
         operation_id="aggregates",

@@ -7,8 +7,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
+from casualties.api.aggregates import CSVRenderer
 from casualties.choices import ReviewStatus
+from casualties.csv_stream import csv_stream
 from casualties.roles import DATA_ENTRY, REVIEWER
+from casualties.selectors import ROW_FIELDS
 from tests.factories import (
     ActorFactory,
     IncidentActorFactory,
@@ -388,3 +391,13 @@ def test_the_demo_answers_killed_in_idlib_governorate_in_july_2017_from_both_bas
         URL, {**july_in_idlib, "basis": "reported_totals", "source": "SOHR", "casualty_status": "civilian"}
     )
     assert civilians.json()["results"] == []
+
+
+def test_csv_quotes_as_rfc_4180_and_the_renderer_gives_the_same_text():
+    rows = [{"period_start": D(2017, 7, 1), "region_name": 'Idlib, the "green" province', "best": 0, "low": None}]
+
+    text = "".join(csv_stream(["period_start", "region_name", "low", "best"], rows))
+
+    assert text == 'period_start,region_name,low,best\r\n2017-07-01,"Idlib, the ""green"" province",,0\r\n'
+    rendered = CSVRenderer().render({"results": [dict.fromkeys(ROW_FIELDS) | rows[0]]}).decode()
+    assert rendered.splitlines()[1] == '2017-07-01,,,"Idlib, the ""green"" province",,,,,0,'
