@@ -1,14 +1,18 @@
 """Production: refuses to start without a secret key, a database and allowed hosts; HTTPS everywhere."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
+
+# Checked before base is imported: without DATABASE_URL, base starts the embedded development server.
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured("DATABASE_URL must be set in production; the embedded database is for development.")
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY, env, env_bool, env_list
 
 if not SECRET_KEY or len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a random value of at least 50 characters.")
-if not env("DATABASE_URL"):
-    raise ImproperlyConfigured("DATABASE_URL must be set in production; the embedded database is for development.")
 if env_bool("DJANGO_DEBUG", False):
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
 
