@@ -131,6 +131,29 @@ class TallyForm(forms.ModelForm):
         return cleaned
 
 
+class TallyInlineForm(TallyForm):
+    """A figure on the incident page; carries when it was loaded, so a figure changed meanwhile is not overwritten."""
+
+    loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        loaded = cleaned.get("loaded_at")
+        if self.instance.pk is not None and loaded and loaded != self.instance.updated_at.isoformat():
+            raise ValidationError(
+                f"This figure was changed by someone else after you loaded the page (it now reads "
+                f"{self.instance.low}-{self.instance.best}-{self.instance.high}). Reload the page and apply "
+                "your changes again.",
+                code="stale",
+            )
+        return cleaned
+
+
 def _key(cleaned: dict) -> tuple:
     return (cleaned.get("report"), cleaned.get("outcome"), cleaned.get("status"))
 

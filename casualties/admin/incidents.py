@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -18,7 +18,7 @@ from sources.models import Source
 from ..admin_exports import IncidentCsvExportMixin
 from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
-from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
+from ..forms import IncidentForm, TallyInlineForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, visible_incidents
 from ..services import StaleVersionError, incident_merge, incident_save, incident_transition
@@ -59,9 +59,20 @@ class ParentEditableInline:
 class TallyInline(ParentEditableInline, admin.TabularInline):
     model = CasualtyTally
     fk_name = "incident"
-    form = TallyForm
+    form = TallyInlineForm
     formset = TallyInlineFormSet
-    fields = ["report", "outcome", "status", "group", "low", "best", "high", "qualifier", "reported_phrase"]
+    fields = [
+        "report",
+        "outcome",
+        "status",
+        "group",
+        "low",
+        "best",
+        "high",
+        "qualifier",
+        "reported_phrase",
+        "loaded_at",
+    ]
     autocomplete_fields = ["report"]
     extra = 1
     verbose_name = "casualty figure"
@@ -244,6 +255,14 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
     def save_model(self, request, obj, form, change):
         # The form already holds the row lock and checked the version it was loaded at.
         incident_save(incident=obj, user=request.user, expected_version=obj.version if change else None)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        loaded = form.cleaned_data.get("loaded_version")
+        if change and form.instance.version == loaded and any(formset.has_changed() for formset in formsets):
+            # Only figures or actors changed: the incident's version still moves, so that a colleague
+            # editing the same page at the same time is told, not overwritten.
+            Incident.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
 
     # Read-only panels.
 

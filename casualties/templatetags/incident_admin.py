@@ -13,22 +13,25 @@ register = template.Library()
 
 
 class SpanDates:
-    """Stands in for the change list's queryset in the date hierarchy: the years and months between the
-    first and last date, from one MIN/MAX over the date index, instead of a DISTINCT over every row.
-    Days still come from the rows (a month of them is a small range scan).
+    """Stands in for the change list's queryset in the date hierarchy.
+
+    Years and months are those between the first and last date of the whole table (within the
+    chosen year), from a MIN/MAX over the date index, instead of a DISTINCT over every matching
+    row; a year or month with nothing matching the other filters shows an empty list. Days come
+    from the matching rows, a month of them at most.
     """
 
-    def __init__(self, queryset):
-        self.queryset = queryset
+    def __init__(self, *, span, rows):
+        self.span, self.rows = span, rows
 
     def aggregate(self, *args, **kwargs):
-        return self.queryset.aggregate(*args, **kwargs)
+        return self.span.aggregate(*args, **kwargs)
 
     def dates(self, field_name: str, kind: str) -> list[datetime.date]:
         if kind == "day":
-            return list(self.queryset.dates(field_name, kind))
-        span = self.queryset.aggregate(first=Min(field_name), last=Max(field_name))
-        first, last = span["first"], span["last"]
+            return list(self.rows.dates(field_name, kind))
+        bounds = self.span.aggregate(first=Min(field_name), last=Max(field_name))
+        first, last = bounds["first"], bounds["last"]
         if first is None:
             return []
         if kind == "year":
@@ -44,6 +47,12 @@ class SpanDates:
 @register.inclusion_tag("admin/date_hierarchy.html")
 def span_date_hierarchy(cl):
     """The admin's date hierarchy, with years and months from the date range rather than from every row."""
+    field = cl.date_hierarchy
+    chosen = {
+        f"{field}__{part}": int(cl.params[f"{field}__{part}"])
+        for part in ("year", "month")
+        if str(cl.params.get(f"{field}__{part}", "")).isdigit()
+    }
     light = copy.copy(cl)
-    light.queryset = SpanDates(cl.queryset)
+    light.queryset = SpanDates(span=cl.model._default_manager.filter(**chosen), rows=cl.queryset)
     return date_hierarchy(light)

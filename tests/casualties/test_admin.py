@@ -394,3 +394,43 @@ def test_the_incident_list_runs_the_same_number_of_queries_for_five_rows_as_for_
         client.get(url)
 
     assert len(many) == len(few)
+
+
+def test_a_change_to_the_figures_alone_still_refuses_a_colleagues_concurrent_save():
+    first, author = logged_in(DATA_ENTRY, "amal")
+    second, _ = logged_in(REVIEWER, "badr")
+    incident = IncidentFactory(status="draft", created_by=author)
+    tally = TallyFactory(incident=incident, best=40)
+    url = change_url(incident)
+    first_data, second_data = form_data(first.get(url)), form_data(second.get(url))
+
+    first_data.update({"tallies-0-low": "", "tallies-0-best": "42", "tallies-0-high": ""})
+    assert first.post(url, first_data).status_code == 302
+    second_data["title"] = "Renamed"
+    response = second.post(url, second_data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["__all__"]
+    assert errors[0].startswith("This incident was changed by someone else while you edited it (you loaded version 1")
+    tally.refresh_from_db()
+    incident.refresh_from_db()
+    assert (tally.best, incident.title, incident.version) == (42, incident.title, 2)
+
+
+def test_a_figure_changed_elsewhere_after_the_page_was_loaded_is_not_overwritten():
+    client, author = logged_in(DATA_ENTRY, "amal")
+    incident = IncidentFactory(status="draft", created_by=author)
+    tally = TallyFactory(incident=incident, best=40)
+    data = form_data(client.get(change_url(incident)))
+    CasualtyTally.objects.filter(pk=tally.pk).update(low=41, best=41, high=41)
+    data["tallies-0-reported_phrase"] = "about 40 killed"
+
+    response = client.post(change_url(incident), data)
+
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.forms[0].non_field_errors() == [
+        "This figure was changed by someone else after you loaded the page (it now reads 41-41-41). Reload the "
+        "page and apply your changes again."
+    ]
+    tally.refresh_from_db()
+    assert (tally.best, tally.reported_phrase) == (41, "")
