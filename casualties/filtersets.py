@@ -9,7 +9,6 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from sources.filtersets import (
@@ -42,7 +41,7 @@ def region_by_code(value: str) -> Region:
     if region is None:
         region = Region.objects.annotate(iso_upper=Upper("iso_code")).filter(iso_upper=value.upper()).first()
     if region is None:
-        raise forms.ValidationError(f"No region has the code {value!r}.", code="unknown")
+        raise forms.ValidationError("No region has the code %(value)r.", code="unknown", params={"value": value})
     return region
 
 
@@ -55,7 +54,7 @@ def country_by_code(value: str) -> Region:
         .first()
     )
     if country is None:
-        raise forms.ValidationError(f"No country has the code {value!r}.", code="unknown")
+        raise forms.ValidationError("No country has the code %(value)r.", code="unknown", params={"value": value})
     return country
 
 
@@ -70,7 +69,9 @@ def actors_named(value: str) -> QuerySet:
             | Q(names__acronym__iexact=value)
         ).distinct()  # fmt: skip
     if not found.exists():
-        raise forms.ValidationError(f"No actor has the id, name or former name {value!r}.", code="unknown")
+        raise forms.ValidationError(
+            "No actor has the id, name or former name %(value)r.", code="unknown", params={"value": value}
+        )
     return Actor.objects.filter(pk__in=found.values("pk"))
 
 
@@ -95,9 +96,14 @@ class CodesField(django_filters.fields.ModelMultipleChoiceField):
         return super().clean([code for code in value or [] if code != ""])
 
 
-@extend_schema_field(OpenApiTypes.STR)
 class CodesFilter(django_filters.ModelMultipleChoiceFilter):
+    """Rows named by codes; the schema shows each value as a string, with the filter's help text."""
+
     field_class = CodesField
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        extend_schema_field({"type": "string", "description": kwargs.get("help_text", "")})(self)
 
 
 class IncidentFilterSet(django_filters.FilterSet):

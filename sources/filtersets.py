@@ -71,7 +71,9 @@ def sources_named(value: str) -> QuerySet:
     else:
         found = Source.objects.filter(Q(acronym__iexact=value) | Q(name__iexact=value))
     if not found.exists():
-        raise forms.ValidationError(f"No source has the id, acronym or name {value!r}.", code="unknown")
+        raise forms.ValidationError(
+            "No source has the id, acronym or name %(value)r.", code="unknown", params={"value": value}
+        )
     return found
 
 
@@ -79,7 +81,7 @@ def report_by_id(value: str) -> Report:
     report_id = positive_id(value)
     report = Report.objects.filter(pk=report_id).first() if report_id is not None else None
     if report is None:
-        raise forms.ValidationError(f"No report has the id {value!r}.", code="unknown")
+        raise forms.ValidationError("No report has the id %(value)r.", code="unknown", params={"value": value})
     return report
 
 

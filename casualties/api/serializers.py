@@ -37,13 +37,12 @@ from ..roles import can_change_incident, visible_incidents
 from ..services import StaleVersionError, incident_save
 
 
-class PublicIdRelatedField(serializers.SlugRelatedField):
-    """An incident named by its public id; a malformed id is a field error, not a server error."""
-
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="public_id", **kwargs)
+class LookupRelatedField(serializers.SlugRelatedField):
+    """A row named by a code or public id; a malformed value is a field error, never a server error."""
 
     def to_internal_value(self, data):
+        if not isinstance(data, str | int) or "\x00" in str(data):
+            self.fail("invalid")
         try:
             return super().to_internal_value(data)
         except DjangoValidationError:
@@ -180,10 +179,10 @@ class IncidentWriteSerializer(serializers.ModelSerializer):
     Create is idempotent by ``external_id`` (per caller); an update carries ``version``.
     """
 
-    region = serializers.SlugRelatedField(
+    region = LookupRelatedField(
         slug_field="code", queryset=Region.objects.all(), help_text="The most precise gazetteer unit known."
     )
-    incident_type = serializers.SlugRelatedField(slug_field="code", queryset=IncidentType.objects.all())
+    incident_type = LookupRelatedField(slug_field="code", queryset=IncidentType.objects.all())
     actors = IncidentActorSerializer(many=True, required=False)
     version = serializers.IntegerField(
         min_value=1,
@@ -275,15 +274,14 @@ class CasualtyTallySerializer(ChangeGuardMixin, serializers.ModelSerializer):
     retry: the same numbers return it (200), others are a 409.
     """
 
-    incident = PublicIdRelatedField(
+    incident = LookupRelatedField(
+        slug_field="public_id",
         queryset=Incident.objects.all(),
         required=False,
         allow_null=True,
         help_text="The incident's public id; or give region and reporting_period for a period total.",
     )
-    region = serializers.SlugRelatedField(
-        slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True
-    )
+    region = LookupRelatedField(slug_field="code", queryset=Region.objects.all(), required=False, allow_null=True)
     low = serializers.IntegerField(min_value=0, required=False, help_text="Defaults to best.")
     high = serializers.IntegerField(min_value=0, required=False, help_text="Defaults to best.")
     updated_at = serializers.DateTimeField(

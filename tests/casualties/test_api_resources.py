@@ -246,3 +246,13 @@ def test_an_unknown_api_path_is_a_json_404(api_client):
     response = api_client.get("/api/v1/sources/1.5/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_a_nul_character_in_a_region_code_is_a_400():
+    user = user_with_role(DATA_ENTRY)
+    body = {"report": ReportFactory().pk, "region": "SY\x0007", "reporting_period": ReportingPeriodFactory().pk}
+    response = token_client(user).post(
+        "/api/v1/tallies/", {**body, "outcome": "killed", "status": "civilian", "best": 1}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["region"]

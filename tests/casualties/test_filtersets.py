@@ -209,3 +209,9 @@ def test_a_nul_character_in_a_parameter_is_a_400(api_client):
     response = api_client.get(URL, {"q": "a\x00b"})
     assert response.status_code == 400
     assert list(response.json()) == ["q"]
+
+
+def test_an_unknown_code_with_a_percent_sign_is_a_400_quoting_it(api_client):
+    response = api_client.get(URL, {"actor": "100%s"})
+    assert response.status_code == 400
+    assert response.json() == {"actor": ["No actor has the id, name or former name '100%s'."]}
