@@ -249,7 +249,8 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
             in_regions |= Q(path__startswith=region_path)
         text = Q(title__icontains=term) | Q(description__icontains=term) | Q(place_name__icontains=term)
         if in_regions:
-            text |= Q(region__in=Region.objects.filter(in_regions).values("pk"))
+            # A list of ids (not a subquery) lets PostgreSQL combine this with the text indexes.
+            text |= Q(region_id__in=list(Region.objects.filter(in_regions).values_list("pk", flat=True)))
         return queryset.filter(text), False
 
     def save_model(self, request, obj, form, change):

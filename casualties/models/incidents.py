@@ -116,6 +116,9 @@ class Incident(models.Model):
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
+            # The admin's search looks in the description and the place as reported as well as the title.
+            GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="casualties_incident_descr_trgm"),
+            GinIndex(OpClass(Upper("place_name"), name="gin_trgm_ops"), name="casualties_incident_place_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
