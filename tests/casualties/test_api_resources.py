@@ -256,3 +256,26 @@ def test_a_nul_character_in_a_region_code_is_a_400():
     )
     assert response.status_code == 400
     assert list(response.json()) == ["region"]
+
+
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        ("/api/v1/regions/", 1),  # regions with parents
+        ("/api/v1/actors/", 2),  # actors; their former names
+        ("/api/v1/tallies/", 1),  # figures with incidents, regions and reports
+        ("/api/v1/reports/", 1),
+        ("/api/v1/sources/", 1),
+        ("/api/v1/reporting-periods/", 1),
+    ],
+)
+def test_each_list_takes_a_fixed_number_of_queries(api_client, django_assert_num_queries, url, queries):
+    for day in range(1, 4):
+        ReportingPeriodFactory(date_start=datetime.date(2017, 7, day), date_end=datetime.date(2017, 7, day))
+        country = RegionFactory()
+        RegionFactory(parent=country)
+        ActorName.objects.create(actor=ActorFactory(), name="Former")
+        TallyFactory(incident=IncidentFactory(region=country))
+    with django_assert_num_queries(queries):
+        response = api_client.get(url)
+    assert len(response.json()["results"]) >= 3
