@@ -279,3 +279,24 @@ def test_each_list_takes_a_fixed_number_of_queries(api_client, django_assert_num
     with django_assert_num_queries(queries):
         response = api_client.get(url)
     assert len(response.json()["results"]) >= 3
+
+
+def test_actors_filter_by_kind(api_client):
+    ActorFactory(name="Syrian Arab Army", kind="state_forces")
+    ActorFactory(name="Ahrar al-Sham", kind="non_state_armed_group")
+    body = api_client.get("/api/v1/actors/", {"kind": "state_forces"}).json()
+    assert [row["name"] for row in body["results"]] == ["Syrian Arab Army"]
+
+
+def test_tallies_filter_by_report_outcome_status_and_group(api_client):
+    incident, report = IncidentFactory(), ReportFactory()
+    killed = TallyFactory(incident=incident, report=report, outcome="killed", status="civilian", best=10)
+    children = TallyFactory(
+        incident=incident, report=report, outcome="killed", status="civilian", group="children", best=3
+    )
+    injured = TallyFactory(incident=incident, outcome="injured", status="combatant")
+    ids = lambda q: sorted(row["id"] for row in api_client.get("/api/v1/tallies/", q).json()["results"])  # noqa: E731
+    assert ids({"report": report.pk}) == sorted([killed.pk, children.pk])
+    assert ids({"outcome": "injured"}) == [injured.pk]
+    assert ids({"status": "combatant"}) == [injured.pk]
+    assert ids({"group": "children"}) == [children.pk]

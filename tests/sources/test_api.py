@@ -98,3 +98,24 @@ def test_report_detail_has_an_etag(api_client):
     report = ReportFactory()
     etag = api_client.get(f"/api/v1/reports/{report.pk}/")["ETag"]
     assert api_client.get(f"/api/v1/reports/{report.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_sources_filter_by_country(api_client):
+    SourceFactory(name="Syrian Observatory", country="GBR")
+    SourceFactory(name="Ministry", country="SYR")
+    body = api_client.get("/api/v1/sources/", {"country": "syr"}).json()
+    assert [row["name"] for row in body["results"]] == ["Ministry"]
+
+
+def test_reports_filter_by_language_external_id_text_and_start_date(api_client):
+    arabic = ReportFactory(
+        language="ar", external_id="a-1", title="اشتباكات في إدلب", published_on=datetime.date(2017, 7, 1)
+    )
+    english = ReportFactory(language="en", summary="Clashes in Saraqib", published_on=datetime.date(2017, 8, 1))
+    ids = lambda q: [row["id"] for row in api_client.get("/api/v1/reports/", q).json()["results"]]  # noqa: E731
+    assert ids({"language": "ar"}) == [arabic.pk]
+    assert ids({"external_id": "a-1"}) == [arabic.pk]
+    assert ids({"q": "saraqib"}) == [english.pk]
+    assert ids({"published_from": "2017-07-15"}) == [english.pk]
+    assert ids({"ordering": "published_on"}) == [arabic.pk, english.pk]
+    assert ids({"ordering": "-published_on"}) == [english.pk, arabic.pk]
