@@ -9,7 +9,7 @@ import json
 
 import django_filters
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponseNotModified, StreamingHttpResponse
+from django.http import Http404, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.cache import parse_etags, patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -264,9 +264,23 @@ class AggregateView(APIView):
         patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
         return response
 
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force=force)
+        except Http404 as unknown_format:  # DRF's answer to an unknown ?format=
+            raise ValidationError({"format": 'Use "json" or "csv".'}) from unknown_format
+
+    def options(self, request, *args, **kwargs):
+        # The description of the endpoint is JSON whatever format was asked for.
+        self._answer_in_json()
+        return super().options(request, *args, **kwargs)
+
     def handle_exception(self, exc):
         # Errors are always JSON, a CSV download included, so every client can read the message.
         response = super().handle_exception(exc)
+        self._answer_in_json()
+        return response
+
+    def _answer_in_json(self) -> None:
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
-        return response

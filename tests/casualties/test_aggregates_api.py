@@ -290,6 +290,7 @@ def test_a_matching_if_none_match_gets_304_and_a_change_a_new_etag(api_client, p
         ({"intervall": "month"}, "intervall", "Unknown parameter."),
         ({"date_from": "July 2017"}, "date_from", "Enter a valid date."),
         ({"region": "XX99"}, "region", "No region has the code 'XX99'."),
+        ({"format": "xml"}, "format", 'Use "json" or "csv".'),
     ],
 )
 def test_bad_parameters_are_400s_naming_the_parameter(api_client, places, params, field, message):
@@ -331,6 +332,14 @@ def test_errors_of_a_csv_request_are_json(api_client, places):
 
     assert response.status_code == 400
     assert response.json() == {"interval": ['"hour" is not a valid choice.']}
+
+
+def test_options_describes_the_endpoint_in_json_even_with_format_csv(api_client):
+    response = api_client.options(URL, {"format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["name"] == "Aggregate"
 
 
 def test_an_aggregate_request_is_one_query(api_client, places, django_assert_num_queries):
