@@ -403,9 +403,12 @@ def export_tallies(*, user) -> QuerySet[CasualtyTally]:
     return CasualtyTally.objects.filter(Q(incident__isnull=True) | Q(incident__in=incidents.values("pk")))
 
 
-def export_filename(export: Export, params: Mapping[str, str], *, on: datetime.date | None = None) -> str:
-    """``incidents_region-SY07_status-verified_2026-11-24.csv``: the export, its filters and the date."""
-    parts = [export.name]
+def export_filename(name: str, params: Mapping[str, str], *, on: datetime.date | None = None) -> str:
+    """``incidents_region-SY07_status-verified_2026-11-24.csv``: the export's name, its filters and the date.
+
+    Any CSV download can name its file so (the aggregates' ``format=csv`` included); ``hxl`` and ``format``
+    are left out, as they do not change which rows the file holds."""
+    parts = [name]
     for key in sorted(params):
         if key in {"hxl", "format"} or not params[key]:
             continue
@@ -531,7 +534,7 @@ def export_response(
         ExportLog.objects.filter(pk=log.pk).update(status=ExportLog.Status.FAILED, finished_at=timezone.now())
         raise
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8; header=present")
-    filename = export_filename(export, {key: ",".join(values) for key, values in params.lists()})
+    filename = export_filename(export.name, {key: ",".join(values) for key, values in params.lists()})
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response[ROW_COUNT_HEADER] = str(stream.row_count)
     response["Cache-Control"] = "no-store"

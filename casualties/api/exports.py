@@ -1,5 +1,8 @@
 """CSV exports under /api/v1/exports/: the API's filters and scoping, streamed by casualties.exports."""
 
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -7,6 +10,7 @@ from rest_framework.views import APIView
 from ..exports import (
     INCIDENTS,
     PERIOD_TOTALS,
+    ROW_COUNT_HEADER,
     TALLIES,
     Export,
     PeriodTotalFilterSet,
@@ -18,6 +22,32 @@ from ..filtersets import CasualtyTallyFilterSet, IncidentFilterSet
 from .permissions import AnonThrottle, UserThrottle
 
 HXL_VALUES = {"": False, "0": False, "false": False, "1": True, "true": True}
+
+
+def export_schema(export: Export, filterset_class: type, summary: str):
+    """The OpenAPI description of an export: its filters, hxl, and a CSV body."""
+    multiple = (django_filters.MultipleChoiceFilter, django_filters.ModelMultipleChoiceFilter)
+    filters = [
+        OpenApiParameter(name, str, description=str(f.extra.get("help_text", "")), many=isinstance(f, multiple) or None)
+        for name, f in filterset_class.base_filters.items()
+    ]
+    hxl = OpenApiParameter("hxl", str, enum=["0", "1"], description="1: a row of HXL hashtags under the header.")
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"export_{export.name.replace('-', '_')}",
+            summary=summary,
+            description=(
+                f"Streams CSV (UTF-8, RFC 4180, header row); every column is described in docs/codebook.md. "
+                f"The {ROW_COUNT_HEADER} header gives the number of data rows: a file with fewer was cut in transit."
+            ),
+            parameters=[*filters, hxl],
+            responses={
+                (200, "text/csv"): OpenApiTypes.STR,
+                400: OpenApiResponse(description="A parameter is unknown or its value is wrong; nothing is exported."),
+                429: OpenApiResponse(description="Too many requests."),
+            },
+        )
+    )
 
 
 class ExportView(APIView):
@@ -50,6 +80,7 @@ class ExportView(APIView):
         )
 
 
+@export_schema(INCIDENTS, IncidentFilterSet, "Incidents as CSV, one row per incident")
 class IncidentExportView(ExportView):
     """incidents.csv: one row per incident, its estimates in wide form (docs/codebook.md)."""
 
@@ -60,6 +91,7 @@ class IncidentExportView(ExportView):
         return export_incidents(user=self.request.user, statuses_requested="status" in self.request.query_params)
 
 
+@export_schema(TALLIES, CasualtyTallyFilterSet, "Casualty figures as CSV, one row per figure a report gives")
 class TallyExportView(ExportView):
     """tallies.csv: one row per figure a report gives, about an incident or a region over a period."""
 
@@ -70,6 +102,7 @@ class TallyExportView(ExportView):
         return export_tallies(user=self.request.user)
 
 
+@export_schema(PERIOD_TOTALS, PeriodTotalFilterSet, "Sources' period totals as CSV")
 class PeriodTotalExportView(ExportView):
     """period-totals.csv: one row per source's total for a region over a reporting period."""
 

@@ -10,7 +10,9 @@ import io
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 
+from casualties import exports
 from casualties.choices import ReviewStatus
 from casualties.models import ExportLog
 from casualties.roles import DATA_ENTRY, RESEARCHER
@@ -366,3 +368,36 @@ def test_an_export_the_client_abandons_is_logged_as_cut(api_client, places):
     log = ExportLog.objects.get()
     assert (log.user, log.status, log.row_count, log.rows_sent) == (None, "cut", 3, 0)
     assert log.finished_at is not None
+
+
+def other_connections_to_the_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_an_export_cut_in_the_middle_of_its_rows_is_logged_and_releases_its_connection(api_client, places, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK_BYTES", 1)  # one chunk per row
+    for _ in range(3):
+        IncidentFactory(region=places["idlib"])
+
+    response = api_client.get(INCIDENTS)
+    chunks = iter(response.streaming_content)
+    header, first_row = next(chunks), next(chunks)
+    assert other_connections_to_the_database() == 1  # the export's snapshot, still open
+    response.close()
+
+    assert header.startswith(b"incident_id,")
+    assert first_row.count(b"\r\n") == 1
+    log = ExportLog.objects.get()
+    assert (log.status, log.row_count, log.rows_sent) == ("cut", 3, 1)
+    assert other_connections_to_the_database() == 0
+
+
+def test_a_complete_export_releases_its_connection(api_client, clash):
+    body(api_client.get(INCIDENTS))
+
+    assert other_connections_to_the_database() == 0
+    assert ExportLog.objects.get().status == "completed"
