@@ -13,3 +13,7 @@ STORAGES = {
 
 # Concurrent test runs against one server each need their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME") or "test_casualties"}  # noqa: F405
+
+# Static files come from the apps' finders, as in development: no collectstatic before tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
