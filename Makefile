@@ -49,4 +49,4 @@ bench: install
 ## Stop and delete the embedded database (it is re-created on the next command).
 clean-db:
 	-$(BIN)/python -c "from config.embedded_db import stop_embedded; stop_embedded()"
-	rm -rf .pgdata
+	$(BIN)/python -c "import shutil; from config.embedded_db import PGDATA; shutil.rmtree(PGDATA, ignore_errors=True)"
