@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -96,6 +97,11 @@ class AuditHistoryMixin:
 
 
 class ReportForm(forms.ModelForm):
+    url = forms.URLField(max_length=1000, required=False, assume_scheme="https", label="URL")
+    archive_url = forms.URLField(
+        max_length=1000, required=False, assume_scheme="https", help_text="A permanent copy (e.g. web archive)."
+    )
+
     class Meta:
         model = Report
         fields = [
@@ -129,6 +135,7 @@ class ReportForm(forms.ModelForm):
 
 @admin.register(Source)
 class SourceAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "acronym", "kind", "country", "reliability"]
     list_filter = ["kind", "reliability"]
     search_fields = ["name", "acronym"]
