@@ -21,7 +21,7 @@ from ..exports import (
 from ..filtersets import CasualtyTallyFilterSet, IncidentFilterSet
 from .permissions import AnonThrottle, UserThrottle
 
-HXL_VALUES = {"": False, "0": False, "false": False, "1": True, "true": True}
+HXL_VALUES = {"": False, "0": False, "1": True}
 
 
 def export_schema(export: Export, filterset_class: type, summary: str):
