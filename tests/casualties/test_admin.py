@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casualties.admin import common
-from casualties.models import CasualtyTally, Estimate, Incident
+from casualties.models import ActorName, CasualtyTally, Estimate, Incident
 from casualties.roles import DATA_ENTRY, REVIEWER
 from tests.factories import (
+    ActorFactory,
     IncidentFactory,
     IncidentTypeFactory,
     RegionFactory,
@@ -434,3 +435,16 @@ def test_a_figure_changed_elsewhere_after_the_page_was_loaded_is_not_overwritten
     ]
     tally.refresh_from_db()
     assert (tally.best, tally.reported_phrase) == (41, "")
+
+
+def test_the_actor_picker_finds_an_actor_by_a_former_name():
+    client, _ = logged_in(DATA_ENTRY, "amal")
+    hts = ActorFactory(name="Hay'at Tahrir al-Sham", acronym="HTS")
+    ActorName.objects.create(actor=hts, name="Jabhat al-Nusra")
+    ActorFactory(name="Ahrar al-Sham")
+    url = reverse("admin:autocomplete")
+    params = {"app_label": "casualties", "model_name": "incidentactor", "field_name": "actor"}
+
+    results = client.get(url, {**params, "term": "nusra"}).json()["results"]
+
+    assert results == [{"id": str(hts.pk), "text": "Hay'at Tahrir al-Sham (HTS)"}]
