@@ -274,7 +274,7 @@ class CasualtyTally(models.Model):
 
     def copy_denormalized(self) -> None:
         """The report's source and the period's range, as the database triggers will store them."""
-        if self.report_id and not self.source_id:
+        if self.report_id:
             self.source_id = self.report.source_id
         if self.reporting_period_id:
             rp = self.reporting_period

@@ -338,3 +338,13 @@ def test_bulk_and_raw_updates_stamp_updated_at_so_sync_sees_them(base):
         (type(base["source"]), base["source"].pk),
     ]:
         assert model.objects.get(pk=pk).updated_at > old, model
+
+
+def test_a_tally_moved_to_another_sources_report_carries_the_new_source_in_memory_too(base):
+    tally = TallyFactory(report=base["report"], incident=base["incident"])
+    other_report = ReportFactory()
+    tally.report = other_report
+    tally.save()
+    assert tally.source_id == other_report.source_id
+    tally.refresh_from_db()
+    assert tally.source_id == other_report.source_id
