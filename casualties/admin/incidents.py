@@ -6,14 +6,13 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from sources.admin import AuditHistoryMixin
-from sources.models import Source
 
 from ..admin_exports import IncidentCsvExportMixin
 from ..choices import ReviewStatus
@@ -23,6 +22,7 @@ from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, visible_incidents
 from ..services import StaleVersionError, incident_merge, incident_save, incident_transition
 from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
+from .filters import CountryFilter, GovernorateFilter, SourceFilter
 
 # The verb each review action is reported with.
 TRANSITION_VERBS = {
@@ -95,63 +95,6 @@ class IncidentActorInline(ParentEditableInline, admin.TabularInline):
     extra = 1
     verbose_name = "actor"
     verbose_name_plural = "Actors and their roles"
-
-
-class RegionSubtreeFilter(admin.SimpleListFilter):
-    """Incidents in a region or anywhere below it (one indexed prefix match on the region path)."""
-
-    level = 0
-
-    def regions(self, request):
-        raise NotImplementedError
-
-    def lookups(self, request, model_admin):
-        return [(region.code, region.name) for region in self.regions(request)]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        region = Region.objects.filter(code=self.value(), level=self.level).first()
-        return queryset.filter(region__path__startswith=region.path) if region else queryset.none()
-
-
-class CountryFilter(RegionSubtreeFilter):
-    title = "country"
-    parameter_name = "country"
-    level = 0
-
-    def regions(self, request):
-        has_incidents = Exists(Incident.objects.filter(region__path__startswith=OuterRef("path")).values("pk")[:1])
-        return Region.objects.filter(level=0).filter(has_incidents).order_by("name")
-
-
-class GovernorateFilter(RegionSubtreeFilter):
-    """Offered once a country is chosen: its governorates or provinces."""
-
-    title = "governorate / province"
-    parameter_name = "governorate"
-    level = 1
-
-    def regions(self, request):
-        country = request.GET.get(CountryFilter.parameter_name)
-        if not country:
-            return Region.objects.none()
-        return Region.objects.filter(level=1, parent__code=country).order_by("name")
-
-
-class SourceFilter(admin.SimpleListFilter):
-    """Incidents with at least one figure from the source."""
-
-    title = "source"
-    parameter_name = "source"
-
-    def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in Source.objects.order_by("name").values_list("pk", "name")]
-
-    def queryset(self, request, queryset):
-        if not self.value() or not self.value().isdigit():
-            return queryset
-        return queryset.filter(Exists(CasualtyTally.objects.filter(incident=OuterRef("pk"), source_id=self.value())))
 
 
 @admin.register(Incident)

@@ -1,0 +1,67 @@
+"""Filters of the incident change list: by country, governorate and source."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef
+
+from sources.models import Source
+
+from ..models import CasualtyTally, Incident, Region
+
+
+class RegionSubtreeFilter(admin.SimpleListFilter):
+    """Incidents in a region or anywhere below it (one indexed prefix match on the region path)."""
+
+    level = 0
+
+    def regions(self, request):
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return [(region.code, region.name) for region in self.regions(request)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        region = Region.objects.filter(code=self.value(), level=self.level).first()
+        return queryset.filter(region__path__startswith=region.path) if region else queryset.none()
+
+
+class CountryFilter(RegionSubtreeFilter):
+    title = "country"
+    parameter_name = "country"
+    level = 0
+
+    def regions(self, request):
+        has_incidents = Exists(Incident.objects.filter(region__path__startswith=OuterRef("path")).values("pk")[:1])
+        return Region.objects.filter(level=0).filter(has_incidents).order_by("name")
+
+
+class GovernorateFilter(RegionSubtreeFilter):
+    """Offered once a country is chosen: its governorates or provinces."""
+
+    title = "governorate / province"
+    parameter_name = "governorate"
+    level = 1
+
+    def regions(self, request):
+        country = request.GET.get(CountryFilter.parameter_name)
+        if not country:
+            return Region.objects.none()
+        return Region.objects.filter(level=1, parent__code=country).order_by("name")
+
+
+class SourceFilter(admin.SimpleListFilter):
+    """Incidents with at least one figure from the source."""
+
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Source.objects.order_by("name").values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if not self.value() or not self.value().isdigit():
+            return queryset
+        return queryset.filter(Exists(CasualtyTally.objects.filter(incident=OuterRef("pk"), source_id=self.value())))
