@@ -1,0 +1,132 @@
+"""python -m benchmarks: time the service against PostgreSQL doing the same work, on the development database.
+
+    python -m benchmarks --incidents 100000          # generate synthetic data first if there is less
+    python -m benchmarks --only aggregate --repeat 9
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench python -m benchmarks
+
+Prints a table and writes benchmarks/results/latest.json (or --json PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+GROUPS = ("aggregate", "list", "detail", "admin", "export", "load")
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    parser.add_argument("--incidents", type=int, help="Generate synthetic data first when fewer synthetic incidents.")
+    parser.add_argument("--seed", type=int, default=1, help="Seed of the synthetic data (default 1).")
+    parser.add_argument("--json", type=Path, default=RESULTS, help=f"Where to write the results (default {RESULTS}).")
+    parser.add_argument(
+        "--only", action="append", help=f"Run only benchmarks whose group or name contains this {GROUPS}."
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="Timed repetitions per measurement (median; default 5).")
+    parser.add_argument("--load-seconds", type=int, default=10, help="Length of each load test (default 10 s).")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    import django
+
+    django.setup()
+    import psycopg
+    from django.db import connection
+
+    from casualties.synthetic import SyntheticDataError, synthetic_count, synthetic_delete, synthetic_generate
+
+    from . import cases
+    from .harness import format_table, write_json
+    from .server import Gunicorn
+
+    if args.incidents and synthetic_count() < args.incidents:
+        from tqdm import tqdm
+
+        print(f"Generating {args.incidents:,} synthetic incidents (seed {args.seed})...", file=sys.stderr)
+        synthetic_delete()
+        try:
+            with tqdm(total=args.incidents, unit="incident", file=sys.stderr) as bar:
+                synthetic_generate(
+                    incidents=args.incidents, seed=args.seed, on_progress=bar.update, on_stage=bar.set_description
+                )
+        except SyntheticDataError as error:
+            print(error, file=sys.stderr)
+            return 2
+    context = _context(connection)
+    print(
+        f"{context['incidents']:,} incidents, {context['tallies']:,} tallies on {context['database']}",
+        file=sys.stderr,
+    )
+    if not context["incidents"]:
+        print("No incidents: pass --incidents N to generate synthetic data.", file=sys.stderr)
+        return 2
+
+    def wanted(group: str) -> bool:
+        return not args.only or any(word in group for word in args.only)
+
+    raw = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    bench = cases.Bench(repeat=args.repeat, raw=raw)
+    cases.pick_samples(bench)
+    results = []
+    started = time.monotonic()
+    for group, run in (
+        ("aggregate", cases.aggregations),
+        ("list", cases.lists),
+        ("detail", cases.detail),
+        ("admin", cases.admin_list),
+    ):
+        if wanted(group):
+            results.extend(_announce(run(bench)))
+    if wanted("export") or wanted("load"):
+        with Gunicorn() as server:
+            bench.server = server
+            if wanted("export"):
+                results.extend(_announce(cases.exports(bench)))
+            if wanted("load"):
+                results.extend(_announce(cases.load(bench, seconds=args.load_seconds)))
+    raw.close()
+    context["seconds"] = round(time.monotonic() - started, 1)
+    print()
+    print(format_table(results))
+    write_json(args.json, results=results, context=context)
+    print(f"\nWritten to {args.json}", file=sys.stderr)
+    return 1 if any(r.passed is False for r in results) else 0
+
+
+def _announce(results):
+    for result in results:
+        print(f"  {result.name}: {result.status}", file=sys.stderr)
+        yield result
+
+
+def _context(connection) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM casualties_incident), (SELECT count(*) FROM casualties_casualtytally),"
+            " (SELECT count(*) FROM casualties_estimate), version(), current_database()"
+        )
+        incidents, tallies, estimates, version, database = cursor.fetchone()
+    return {
+        "incidents": incidents,
+        "tallies": tallies,
+        "estimates": estimates,
+        "database": database,
+        "postgresql": version,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
