@@ -21,7 +21,7 @@ TEXT = st.one_of(PIECES, st.tuples(st.sampled_from([*FORMULA_STARTS, '"', ",", "
 BOUNDS = st.lists(st.integers(0, 10_000), min_size=3, max_size=3).map(sorted)
 FIGURES = st.dictionaries(
     st.tuples(st.integers(0, 2), st.sampled_from([Outcome.KILLED, Outcome.INJURED]), st.sampled_from(CasualtyStatus)),
-    BOUNDS,
+    st.tuples(BOUNDS, TEXT),
     max_size=5,
 )
 INCIDENT = st.fixed_dictionaries(
@@ -93,16 +93,42 @@ def test_incident_export_read_back_equals_the_database(api_client, world, incide
             latitude=latitude,
             longitude=longitude,
         )
-        for (report, outcome, status), (low, best, high) in spec["figures"].items():
+        for (report, outcome, status), ((low, best, high), phrase) in spec["figures"].items():
             TallyFactory(incident=incident, report=reports[report], outcome=outcome, status=status,
-                         low=low, best=best, high=high)  # fmt: skip
+                         low=low, best=best, high=high, reported_phrase=phrase)  # fmt: skip
 
     response = api_client.get("/api/v1/exports/incidents.csv")
-    exported = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"), newline="")))
+    exported = read_back(response)
+    tallies_response = api_client.get("/api/v1/exports/tallies.csv")
+    exported_tallies = read_back(tallies_response)
 
     expected = [expected_row(i) for i in Incident.objects.select_related("region").order_by("id")]
     assert response["X-Row-Count"] == str(len(expected))
     assert [{key: row[key] for key in expected_row_keys(expected)} for row in exported] == expected
+    expected_tallies = [expected_tally_row(t) for t in CasualtyTally.objects.select_related("incident").order_by("id")]
+    assert tallies_response["X-Row-Count"] == str(len(expected_tallies))
+    assert [{key: row[key] for key in expected_row_keys(expected_tallies)} for row in exported_tallies] == (
+        expected_tallies
+    )
+
+
+def read_back(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"), newline="")))
+
+
+def expected_tally_row(tally: CasualtyTally) -> dict:
+    return {
+        "tally_id": str(tally.pk),
+        "source_id": str(tally.source_id),
+        "report_id": str(tally.report_id),
+        "incident_id": str(tally.incident.public_id),
+        "outcome": tally.outcome,
+        "status": tally.status,
+        "low": str(tally.low),
+        "best": str(tally.best),
+        "high": str(tally.high),
+        "reported_phrase": neutralised(tally.reported_phrase),
+    }
 
 
 def expected_row_keys(expected: list[dict]) -> list[str]:
