@@ -43,8 +43,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Service vs raw PostgreSQL on the development database (docs/performance.md); BENCH_ARGS="--only aggregate".
+BENCH_ARGS ?= --incidents 100000
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 ## Stop and delete the embedded database (it is re-created on the next command).
 clean-db:

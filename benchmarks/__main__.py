@@ -76,8 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     raw = psycopg.connect(**connection.get_connection_params(), autocommit=True)
     bench = cases.Bench(repeat=args.repeat, raw=raw)
     cases.pick_samples(bench)
-    results = []
+    results: list = []
     started = time.monotonic()
+
+    def announce(new_results):
+        """Show each result as it comes and keep the JSON current, so an interrupted run leaves what it measured."""
+        for result in new_results:
+            print(f"  {result.name}: {result.status}", file=sys.stderr)
+            results.append(result)
+            write_json(args.json, results=results, context=context | {"complete": False})
+
     for group, run in (
         ("aggregate", cases.aggregations),
         ("list", cases.lists),
@@ -85,27 +93,22 @@ def main(argv: list[str] | None = None) -> int:
         ("admin", cases.admin_list),
     ):
         if wanted(group):
-            results.extend(_announce(run(bench)))
+            announce(run(bench))
     if wanted("export") or wanted("load"):
         with Gunicorn() as server:
             bench.server = server
-            if wanted("export"):
-                results.extend(_announce(cases.exports(bench)))
+            # Load first: a slow export could leave work behind that would weigh on it.
             if wanted("load"):
-                results.extend(_announce(cases.load(bench, seconds=args.load_seconds)))
+                announce(cases.load(bench, seconds=args.load_seconds))
+            if wanted("export"):
+                announce(cases.exports(bench))
     raw.close()
     context["seconds"] = round(time.monotonic() - started, 1)
     print()
     print(format_table(results))
-    write_json(args.json, results=results, context=context)
+    write_json(args.json, results=results, context=context | {"complete": True})
     print(f"\nWritten to {args.json}", file=sys.stderr)
     return 1 if any(r.passed is False for r in results) else 0
-
-
-def _announce(results):
-    for result in results:
-        print(f"  {result.name}: {result.status}", file=sys.stderr)
-        yield result
 
 
 def _context(connection) -> dict:

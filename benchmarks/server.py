@@ -16,6 +16,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+APPLICATION_NAME = "casualties-benchmark-server"
 
 
 def free_port() -> int:
@@ -33,7 +34,8 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Gunicorn:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
+        # The server's database sessions carry this name, so the harness can cancel what they leave running.
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "PGAPPNAME": APPLICATION_NAME}
         command = [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",
             "--config", str(ROOT / "config" / "gunicorn.conf.py"),
@@ -64,6 +66,17 @@ class Gunicorn:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+    @staticmethod
+    def cancel_queries(raw) -> int:
+        """Cancel what this server's sessions still run (a request the client gave up on keeps its query)."""
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FILTER (WHERE pg_cancel_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s AND state = 'active' AND pid <> pg_backend_pid()",
+                [APPLICATION_NAME],
+            )
+            return cursor.fetchone()[0]
 
     @property
     def base_url(self) -> str:
@@ -125,11 +138,11 @@ class RssSampler(threading.Thread):
         return self.before[pid] / 2**20, self.peak[pid] / 2**20
 
 
-def stream(server: Gunicorn, path: str, *, chunk: int = 64 * 1024) -> Streamed:
+def stream(server: Gunicorn, path: str, *, chunk: int = 64 * 1024, timeout: float = 600) -> Streamed:
     """GET ``path`` and read the body in chunks, counting bytes and lines, while sampling the workers' memory."""
     sampler = RssSampler(server)
     sampler.start()
-    conn = http.client.HTTPConnection(HOST, server.port, timeout=600)
+    conn = http.client.HTTPConnection(HOST, server.port, timeout=timeout)
     started = time.perf_counter()
     total = lines = 0
     try:
