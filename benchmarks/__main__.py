@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     import psycopg
-    from django.db import connection
+    from django.db import DatabaseError, connection
 
     from casualties.synthetic import SyntheticDataError, synthetic_count, synthetic_delete, synthetic_generate
 
@@ -48,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     from .harness import format_table, write_json
     from .server import Gunicorn
 
-    if args.incidents and synthetic_count() < args.incidents:
+    try:
+        loaded = synthetic_count()
+    except DatabaseError as error:
+        print(f"The database is not ready ({error}): run `make setup` (migrate and seed) first.", file=sys.stderr)
+        return 2
+    if args.incidents and loaded < args.incidents:
         from tqdm import tqdm
 
         print(f"Generating {args.incidents:,} synthetic incidents (seed {args.seed})...", file=sys.stderr)
