@@ -362,6 +362,8 @@ def load(bench: Bench, *, seconds: int = 10) -> Iterator[Result]:
             yield Result(name, note=NOT_AVAILABLE)
             continue
         outcome = load_test(bench.server, path, seconds=seconds)
+        # Requests still running when the test ended must not weigh on the next one.
+        bench.server.cancel_queries(bench.raw)
         yield Result(
             name,
             service=outcome.rps,
@@ -370,7 +372,7 @@ def load(bench: Bench, *, seconds: int = 10) -> Iterator[Result]:
             target="0 errors",
             passed=outcome.errors == 0 and outcome.requests > 0,
             note=f"p50 {outcome.p50_ms:.1f} / p95 {outcome.p95_ms:.1f} / p99 {outcome.p99_ms:.1f} ms, "
-            f"{outcome.errors} errors, {outcome.requests} requests ({outcome.tool})",
+            f"{outcome.errors} errors, {outcome.requests} requests done in {seconds} s ({outcome.tool})",
             details={"p50_ms": outcome.p50_ms, "p95_ms": outcome.p95_ms, "p99_ms": outcome.p99_ms,
                      "errors": outcome.errors, "requests": outcome.requests, "seconds": outcome.seconds,
                      "tool": outcome.tool, "path": path},
