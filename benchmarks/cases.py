@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import psycopg
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
 
 from .harness import NOT_AVAILABLE, NotAvailable, Result, median_ms, ratio_result
@@ -426,4 +425,3 @@ def pick_samples(bench: Bench) -> None:
     )
     bench.admin = Client()
     bench.admin.force_login(user)
-    connection.close()
