@@ -81,6 +81,6 @@ def indexes_dropped(cursor, tables: tuple[str, ...]) -> Iterator[None]:
     for name, _ in definitions:
         cursor.execute(f"DROP INDEX {name}")  # regclass text: already quoted where needed
     yield
-    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
     for _, definition in definitions:
         cursor.execute(definition)

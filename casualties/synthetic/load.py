@@ -250,6 +250,8 @@ def synthetic_generate(
             world = world_load(cursor, seed=seed, today=now.date())
         except NoReferenceData as error:
             raise SyntheticDataError(str(error)) from error
+        # Room to sort and hash in memory for the estimates and the checks, for this transaction only.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         # Nobody else may take ids from the blocks reserved below.
         cursor.execute(f"LOCK TABLE {', '.join(INDEXED_LATER)} IN SHARE ROW EXCLUSIVE MODE")
         first = reserve_ids(cursor, "casualties_incident", incidents)
