@@ -1,6 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def sync_roles_after_migrate(sender, using="default", **kwargs) -> None:
+    """Keep the role groups and their permissions as casualties.roles defines them.
+
+    Runs after every migrate (so a change to ROLE_PERMISSIONS reaches existing databases) and after
+    a test flush, which empties the groups table along with everything else.
+    """
+    from .roles import sync_role_groups
+
+    sync_role_groups(using=using)
 
 
 class CasualtiesConfig(AppConfig):
     name = "casualties"
     verbose_name = "Casualties"
+
+    def ready(self) -> None:
+        # Sent for this app after Django has created its permissions (auth connects first).
+        post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="casualties_sync_roles")

@@ -51,14 +51,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def sync_role_groups(*, group_model=Group, permission_model=Permission) -> None:
+def sync_role_groups(*, group_model=Group, permission_model=Permission, using: str = "default") -> None:
     """Create the role groups and give each exactly its permissions (idempotent)."""
     for name, perms in ROLE_PERMISSIONS.items():
-        group, _ = group_model.objects.get_or_create(name=name)
+        group, _ = group_model.objects.using(using).get_or_create(name=name)
         wanted = []
         for perm in perms:
             app_label, codename = perm.split(".")
-            wanted.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+            wanted.append(
+                permission_model.objects.using(using).get(content_type__app_label=app_label, codename=codename)
+            )
         group.permissions.set(wanted)
 
 

@@ -29,7 +29,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 D = datetime.date
 INCIDENTS = "/api/v1/exports/incidents.csv"

@@ -11,7 +11,7 @@ from casualties.models import ExportLog
 from casualties.roles import DATA_ENTRY, RESEARCHER
 from tests.factories import IncidentFactory, RegionFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 CHANGELIST = "/admin/casualties/incident/"
 EXPORT = "/admin/casualties/incident/export-csv/"

@@ -13,7 +13,7 @@ from casualties.choices import CasualtyStatus, Outcome
 from casualties.models import CasualtyTally, Estimate, Incident
 from tests.factories import IncidentFactory, RegionFactory, ReportFactory, SourceFactory, TallyFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PIECES = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)

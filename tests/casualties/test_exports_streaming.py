@@ -18,7 +18,7 @@ from django.db import connection
 from tests.config.conftest import clean_environ, free_port, server_database_url  # noqa: F401
 from tests.factories import IncidentTypeFactory, RegionFactory
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 URL = "/api/v1/exports/incidents.csv"
 MB = 1024 * 1024
