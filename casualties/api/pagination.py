@@ -150,7 +150,12 @@ def invert(key: str) -> str:
 
 
 def keyset_after(ordering: list[str], values: list, *, backwards: bool) -> Q:
-    """Rows strictly after ``values`` in ``ordering`` (before them when going backwards)."""
+    """Rows strictly after ``values`` in ``ordering`` (before them when going backwards).
+
+    The OR of "first key beyond, or equal and the next key beyond, ..." is ANDed with the redundant
+    bound "first key at or beyond": PostgreSQL cannot start an index scan at an OR, but it can at that
+    bound, so a page deep in a long list reads about as many rows as the first page.
+    """
     condition = Q()
     equal_so_far = Q()
     for key, value in zip(ordering, values, strict=True):
@@ -158,7 +163,9 @@ def keyset_after(ordering: list[str], values: list, *, backwards: bool) -> Q:
         descending = key.startswith("-") != backwards
         condition |= equal_so_far & Q(**{f"{field}__{'lt' if descending else 'gt'}": value})
         equal_so_far &= Q(**{field: value})
-    return condition
+    first, value = ordering[0].lstrip("-"), values[0]
+    descending = ordering[0].startswith("-") != backwards
+    return Q(**{f"{first}__{'lte' if descending else 'gte'}": value}) & condition
 
 
 def _jsonable(value: Any) -> Any:

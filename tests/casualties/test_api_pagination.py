@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from casualties.api.pagination import keyset_after
+from casualties.models import Incident
 from tests.factories import IncidentFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +101,39 @@ def test_a_cursor_from_another_ordering_is_a_400(api_client):
     response = api_client.get(next_link + "&ordering=updated_at")
     assert response.status_code == 400
     assert response.json() == {"cursor": ["This cursor belongs to a different ordering."]}
+
+
+def test_the_cursor_condition_also_bounds_the_first_sort_key_so_an_index_scan_can_start_at_the_cursor():
+    day = datetime.date(2017, 7, 2)
+    after = Incident.objects.filter(keyset_after(["-date_start", "-id"], [day, 7], backwards=False))
+    before = Incident.objects.filter(keyset_after(["-date_start", "-id"], [day, 7], backwards=True))
+    assert str(after.query).split(" WHERE ")[1] == (
+        '("casualties_incident"."date_start" <= 2017-07-02 AND ("casualties_incident"."date_start" < 2017-07-02'
+        ' OR ("casualties_incident"."date_start" = 2017-07-02 AND "casualties_incident"."id" < 7)))'
+        ' ORDER BY "casualties_incident"."date_start" DESC, "casualties_incident"."id" DESC'
+    )
+    assert (
+        str(before.query)
+        .split(" WHERE ")[1]
+        .startswith(
+            '("casualties_incident"."date_start" >= 2017-07-02 AND ("casualties_incident"."date_start" > 2017-07-02'
+        )
+    )
+
+
+def test_pages_deep_in_the_list_and_back_give_the_same_rows_as_one_long_page(api_client):
+    incidents_on([1, 1, 2, 2, 2, 3, 4, 4, 5])
+    everything = titles(api_client.get(URL, {"page_size": 9}))
+    forwards, url, pages = [], f"{URL}?page_size=2", []
+    while url:
+        body = api_client.get(url).json()
+        pages.append(body)
+        forwards += [row["title"] for row in body["results"]]
+        url = body["next"]
+    backwards, url = [], pages[-1]["previous"]
+    while url:
+        body = api_client.get(url).json()
+        backwards = [row["title"] for row in body["results"]] + backwards
+        url = body["previous"]
+    assert forwards == everything == ["day 5", "day 4", "day 4", "day 3", "day 2", "day 2", "day 2", "day 1", "day 1"]
+    assert backwards == everything[:-1]
