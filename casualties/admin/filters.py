@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, F, Func, OuterRef, Value
 
 from sources.models import Source
 
@@ -34,8 +34,17 @@ class CountryFilter(RegionSubtreeFilter):
     level = 0
 
     def regions(self, request):
-        has_incidents = Exists(Incident.objects.filter(region__path__startswith=OuterRef("path")).values("pk")[:1])
-        return Region.objects.filter(level=0).filter(has_incidents).order_by("name")
+        """Countries with at least one incident, in one query: the first path element (the country's code)
+        of every region that has an incident, each region checked with one probe of the incident region
+        index. A path match per country scans the incidents once per country instead."""
+        with_incidents = (
+            Region.objects.filter(Exists(Incident.objects.filter(region=OuterRef("pk"))))
+            .annotate(
+                country_code=Func(F("path"), Value("/"), Value(1), function="split_part", output_field=CharField())
+            )
+            .values("country_code")
+        )
+        return Region.objects.filter(level=0, code__in=with_incidents).order_by("name")
 
 
 class GovernorateFilter(RegionSubtreeFilter):

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casualties.admin import common
+from casualties.admin.filters import CountryFilter
 from casualties.models import ActorName, CasualtyTally, Estimate, Incident
 from casualties.roles import DATA_ENTRY, REVIEWER
 from tests.factories import (
@@ -341,6 +342,24 @@ def test_incident_list_filters_by_country_governorate_source_and_status():
     assert found(country="SYR", governorate="SY07") == [in_idlib.pk]
     assert found(source=str(sohr.pk)) == [in_aleppo.pk]
     assert found(status__exact="draft") == [in_aleppo.pk]
+
+
+def test_the_country_filter_offers_the_countries_with_incidents_anywhere_below_them_in_one_query():
+    client, _ = logged_in(REVIEWER, "badr")
+    _, _, _, saraqib = syria()
+    lebanon = RegionFactory(code="LBN", name="Lebanon")
+    RegionFactory(code="JOR", name="Jordan")
+    RegionFactory(code="TR01", name="Adana", parent=RegionFactory(code="TUR", name="Turkey"))
+    IncidentFactory(region=saraqib)
+    IncidentFactory(region=lebanon)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:casualties_incident_changelist"))
+
+    countries = next(spec for spec in response.context["cl"].filter_specs if isinstance(spec, CountryFilter))
+    assert countries.lookup_choices == [("LBN", "Lebanon"), ("SYR", "Syrian Arab Republic")]
+    country_queries = [q["sql"] for q in queries if '"casualties_region"."level" = 0' in q["sql"]]
+    assert len(country_queries) == 1
+    assert "LIKE" not in country_queries[0]
 
 
 @pytest.mark.parametrize("role", [REVIEWER, DATA_ENTRY])
