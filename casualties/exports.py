@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import django_filters
 import psycopg
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -396,11 +396,18 @@ def export_incidents(*, user, statuses_requested: bool) -> QuerySet[Incident]:
     return incidents if can_export_unpublished(user) else incidents.filter(counted_filter())
 
 
-def export_tallies(*, user) -> QuerySet[CasualtyTally]:
-    """The figures ``user`` may export: every period total, and the figures of incidents they may export
-    in any status (the ``incident_status`` column tells them apart)."""
+def export_tallies(*, user, tallies: QuerySet[CasualtyTally] | None = None) -> QuerySet[CasualtyTally]:
+    """The figures among ``tallies`` (all by default) that ``user`` may export: every period total, and the
+    figures of incidents they may export in any status (the ``incident_status`` column tells them apart).
+
+    Filter ``tallies`` first: the result is a UNION ALL of the period totals and the figures joined to the
+    exportable incidents (a figure is one or the other, never both), which can only be read, not filtered.
+    Written as one OR, PostgreSQL cannot join the figures to the incidents and tests millions of figures
+    against the incident list one at a time."""
+    tallies = CasualtyTally.objects.all() if tallies is None else tallies
     incidents = export_incidents(user=user, statuses_requested=True)
-    return CasualtyTally.objects.filter(Q(incident__isnull=True) | Q(incident__in=incidents.values("pk")))
+    period_totals = tallies.filter(incident__isnull=True).order_by()
+    return period_totals.union(tallies.filter(incident__in=incidents.values("pk")).order_by(), all=True)
 
 
 def export_filename(name: str, params: Mapping[str, str], *, on: datetime.date | None = None) -> str:

@@ -19,6 +19,7 @@ from ..exports import (
     export_tallies,
 )
 from ..filtersets import CasualtyTallyFilterSet, IncidentFilterSet
+from ..models import CasualtyTally
 from .permissions import AnonThrottle, UserThrottle
 
 HXL_VALUES = {"": False, "0": False, "1": True}
@@ -61,6 +62,10 @@ class ExportView(APIView):
     def get_queryset(self):
         raise NotImplementedError
 
+    def scoped(self, queryset):
+        """The filtered rows narrowed to those the caller may export, where that is done after filtering."""
+        return queryset
+
     def get(self, request, *args, **kwargs):
         params = request.query_params
         unknown = sorted(set(params) - set(self.filterset_class.base_filters) - {"hxl"})
@@ -74,7 +79,7 @@ class ExportView(APIView):
         return export_response(
             user=request.user,
             export=self.export,
-            queryset=filterset.qs,
+            queryset=self.scoped(filterset.qs),
             params=params,
             hxl=HXL_VALUES[params.get("hxl", "")],
         )
@@ -99,7 +104,10 @@ class TallyExportView(ExportView):
     filterset_class = CasualtyTallyFilterSet
 
     def get_queryset(self):
-        return export_tallies(user=self.request.user)
+        return CasualtyTally.objects.all()
+
+    def scoped(self, queryset):
+        return export_tallies(user=self.request.user, tallies=queryset)
 
 
 @export_schema(PERIOD_TOTALS, PeriodTotalFilterSet, "Sources' period totals as CSV")
@@ -110,4 +118,5 @@ class PeriodTotalExportView(ExportView):
     filterset_class = PeriodTotalFilterSet
 
     def get_queryset(self):
-        return export_tallies(user=self.request.user).filter(region__isnull=False)
+        # Every period total may be exported (a figure with a region is never about an incident).
+        return CasualtyTally.objects.filter(region__isnull=False, incident__isnull=True)

@@ -9,7 +9,7 @@ import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 
 from casualties import exports
@@ -401,3 +401,26 @@ def test_a_complete_export_releases_its_connection(api_client, clash):
 
     assert other_connections_to_the_database() == 0
     assert ExportLog.objects.get().status == "completed"
+
+
+def test_the_tally_export_is_the_period_totals_plus_the_exportable_incidents_figures_filtered_in_both_halves(
+    api_client, places
+):
+    period = ReportingPeriodFactory()
+    public = IncidentFactory(region=places["idlib"])
+    draft = IncidentFactory(region=places["idlib"], status=ReviewStatus.DRAFT)
+    sohr = SourceFactory(acronym="SOHR")
+    snhr = SourceFactory(acronym="SNHR")
+    total = TallyFactory(incident=None, region=places["idlib"], reporting_period=period, report__source=sohr)
+    TallyFactory(incident=None, region=places["aleppo"], reporting_period=period, report__source=snhr)
+    public_figure = TallyFactory(incident=public, report__source=sohr)
+    TallyFactory(incident=public, report__source=snhr)
+    TallyFactory(incident=draft, report__source=sohr)
+
+    response = api_client.get(TALLIES, {"source": "SOHR"})
+    assert response["X-Row-Count"] == "2"
+    assert [r["tally_id"] for r in rows(response)] == sorted([str(total.pk), str(public_figure.pk)], key=int)
+
+    ids_sql, _ = exports._ids_sql(exports.export_tallies(user=AnonymousUser()))
+    assert "UNION ALL" in ids_sql
+    assert " OR " not in ids_sql
