@@ -212,7 +212,10 @@ class Export:
         return f"SELECT {columns}\n{self.from_sql}\nWHERE {self.key} IN ({ids_sql})\nORDER BY {self.key}"
 
     def count_sql(self, ids_sql: str) -> str:
-        return f"SELECT count(*) FROM {self.model._meta.db_table} WHERE id IN ({ids_sql})"
+        """The number of rows ``select_sql(ids_sql)`` gives: the ids are of this export's own table, read in
+        the same snapshot, so that is the number of distinct ids. Counting them directly spares a join of
+        millions of ids back to the table."""
+        return f"SELECT count(DISTINCT ids.id) FROM ({ids_sql}) AS ids (id)"
 
 
 def _estimates_lateral() -> str:

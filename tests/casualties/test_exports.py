@@ -424,3 +424,13 @@ def test_the_tally_export_is_the_period_totals_plus_the_exportable_incidents_fig
     ids_sql, _ = exports._ids_sql(exports.export_tallies(user=AnonymousUser()))
     assert "UNION ALL" in ids_sql
     assert " OR " not in ids_sql
+
+
+def test_the_row_count_counts_each_row_once_even_when_the_ids_repeat(places):
+    IncidentFactory.create_batch(3, region=places["idlib"])
+    twice = "SELECT id FROM casualties_incident UNION ALL SELECT id FROM casualties_incident"
+    with connection.cursor() as cursor:
+        cursor.execute(exports.INCIDENTS.count_sql(twice))
+        assert cursor.fetchone()[0] == 3
+        cursor.execute(exports.INCIDENTS.count_sql("SELECT NULL::bigint WHERE false"))
+        assert cursor.fetchone()[0] == 0
