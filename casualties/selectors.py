@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import QuerySet, TextChoices
+from django.db.models import ForeignObjectRel, OneToOneRel, QuerySet, TextChoices
 
 from sources.models import Source
 
@@ -178,27 +178,34 @@ def casualty_aggregate(
       the rows sum to the totals, and an unknown figure is never turned into 0.
     """
     grouping = _Grouping(interval, region_level)
-    inner_sql, inner_params = _ids_sql(incidents)
+    incidents_sql, incidents_params = _incident_rows_sql(incidents)
     region_sql, region_params = grouping.region()
+    statuses = _statuses(casualty_status)
+    if len(statuses) == 1:
+        # At most one estimate per incident, outcome, status and group (a unique key): join it directly.
+        figures = """casualties_estimate e
+               ON e.incident_id = i.id AND e.outcome = %s AND e.status = %s AND e.casualty_group = %s"""
+        figure_params = [outcome, statuses[0], group]
+    else:
+        # Several statuses: add them up per incident first, so that each incident is still one row.
+        figures = """(
+              SELECT incident_id, sum(low) AS low, sum(best) AS best, sum(high) AS high
+                FROM casualties_estimate
+               WHERE outcome = %s AND status = ANY(%s) AND casualty_group = %s
+               GROUP BY incident_id
+            ) e ON e.incident_id = i.id"""
+        figure_params = [outcome, statuses, group]
+    # The filtered incidents are a derived table joined in place (PostgreSQL merges it into the scan), so
+    # the incident table is read once; each incident is one row with its figure, if any.
     base_sql = f"""
-        inc AS (
-          SELECT i.id, {grouping.bucket("i.date_start")} AS bucket, {region_sql}
-            FROM casualties_incident i JOIN casualties_region r ON r.id = i.region_id
-           WHERE i.id IN ({inner_sql})
-        ),
-        fig AS (
-          SELECT e.incident_id, sum(e.low) AS low, sum(e.best) AS best, sum(e.high) AS high
-            FROM casualties_estimate e
-           WHERE e.incident_id IN (SELECT id FROM inc)
-             AND e.outcome = %s AND e.status = ANY(%s) AND e.casualty_group = %s
-           GROUP BY e.incident_id
-        ),
         base AS (
-          SELECT inc.bucket, inc.region_code, inc.region_level, 1 AS incidents,
-                 (fig.incident_id IS NOT NULL)::integer AS with_figures, fig.low, fig.best, fig.high
-            FROM inc LEFT JOIN fig ON fig.incident_id = inc.id
+          SELECT {grouping.bucket("i.date_start")} AS bucket, {region_sql}, 1 AS incidents,
+                 (e.incident_id IS NOT NULL)::integer AS with_figures, e.low, e.best, e.high
+            FROM ({incidents_sql}) AS i (id, date_start, region_id)
+            JOIN casualties_region r ON r.id = i.region_id
+            LEFT JOIN {figures}
         )"""
-    base_params = [*region_params, *inner_params, outcome, _statuses(casualty_status), group]
+    base_params = [*region_params, *incidents_params, *figure_params]
     rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="0, 0, NULL, NULL, NULL", cap=cap)
     aggregate = _to_aggregate(rows)
     for row in [*aggregate.results, aggregate.totals]:
@@ -271,6 +278,25 @@ def reported_totals_aggregate(
     return _to_aggregate(rows)
 
 
+def _incident_rows_sql(incidents: QuerySet[Incident]) -> tuple[str, tuple]:
+    """``id, date_start, region_id`` of each incident of ``incidents``, once each, as parameterised SQL."""
+    rows = incidents.order_by().values_list("pk", "date_start", "region_id")
+    if _joins_many(rows.query):
+        rows = rows.distinct()  # a join to a to-many relation may repeat an incident
+    try:
+        return rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. .none() or an empty __in list
+        return "SELECT NULL::bigint, NULL::date, NULL::bigint WHERE false", ()
+
+
+def _joins_many(query) -> bool:
+    """Whether ``query`` joins a relation that can give several rows per row of its model."""
+    return any(
+        isinstance(getattr(join, "join_field", None), ForeignObjectRel) and not isinstance(join.join_field, OneToOneRel)
+        for join in query.alias_map.values()
+    )
+
+
 def _ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
     """The ids of ``queryset`` as parameterised SQL to embed in ``IN (...)``."""
     try:
@@ -289,10 +315,11 @@ def _run(
     cap: int,
 ) -> list[tuple]:
     """Group the ``base`` rows (bucket, region_code, region_level, incidents, with_figures, low, best, high)
-    into buckets x regions plus a total, in one statement that first sizes the result against ``cap``.
+    into buckets x regions plus a total, in one statement that also sizes the result against ``cap``.
 
-    The size is (buckets from the earliest to the latest, widened to ``fill``) x (region groups present); when
-    it exceeds the cap the statement returns only the size, without grouping anything.
+    ``base`` is read once: one ``GROUPING SETS`` pass gives the rows and the total together. The size is
+    (buckets from the earliest to the latest, widened to ``fill``) x (region groups present), taken from the
+    grouped rows; when it exceeds the cap the statement returns only the size.
     """
     if fill is not None and grouping.interval is None:
         raise ValueError("fill needs an interval")
@@ -300,14 +327,15 @@ def _run(
     if grouping.region_level is None:
         groups = "SELECT NULL::varchar AS region_code, NULL::integer AS region_level"
     else:
-        groups = "SELECT DISTINCT region_code, region_level FROM base"
+        groups = "SELECT DISTINCT region_code, region_level FROM agg WHERE NOT is_total"
     if grouping.interval is None:
         buckets = "SELECT NULL::date AS bucket"
         bucket_end = "NULL::date"
     else:
         buckets = f"""
           SELECT g::date AS bucket
-            FROM (SELECT LEAST(%s::date, min(bucket)) AS lo, GREATEST(%s::date, max(bucket)) AS hi FROM base) s,
+            FROM (SELECT LEAST(%s::date, min(bucket)) AS lo, GREATEST(%s::date, max(bucket)) AS hi
+                    FROM agg WHERE NOT is_total) s,
                  generate_series({grouping.bucket("s.lo")}::timestamp, s.hi::timestamp, {grouping.step}) AS g"""
         params += [fill[0], fill[1]] if fill else [None, None]
         bucket_end = f"(o.bucket + {grouping.step} - interval '1 day')::date"
@@ -323,19 +351,19 @@ def _run(
            )"""
     sql = f"""
         WITH {base_sql},
-        groups AS ({groups}),
-        buckets AS ({buckets}),
-        size AS (SELECT (SELECT count(*) FROM buckets) * (SELECT count(*) FROM groups) AS n),
-        agg AS (
+        agg AS MATERIALIZED (
           SELECT GROUPING(bucket, region_code, region_level) <> 0 AS is_total, bucket, region_code, region_level,
                  sum(incidents) AS incidents, sum(with_figures) AS with_figures,
                  sum(low) AS low, sum(best) AS best, sum(high) AS high
             FROM base
            GROUP BY GROUPING SETS ((bucket, region_code, region_level), ())
         ),
+        groups AS ({groups}),
+        buckets AS ({buckets}),
+        size AS (SELECT (SELECT count(*) FROM buckets) * (SELECT count(*) FROM groups) AS n),
         out AS (SELECT * FROM agg {dense})
         -- Only one of the two branches returns rows; the size test is a constant, so when it fails the
-        -- first branch is never executed and only the size comes back.
+        -- first branch returns nothing and only the size comes back.
         SELECT NULL::bigint AS too_many, o.is_total, o.bucket, {bucket_end}, o.region_code, rg.name, o.region_level,
                o.incidents::bigint, o.with_figures::bigint, o.low::bigint, o.best::bigint, o.high::bigint,
                rg.path AS region_path
