@@ -277,3 +277,17 @@ def test_an_aggregate_is_one_query(idlib, django_assert_num_queries):
 
     with django_assert_num_queries(1):
         casualty_aggregate(incidents=incidents, interval="week", region_level=3, fill=(D(2017, 1, 1), D(2017, 12, 31)))
+
+
+def test_an_incident_reached_through_several_tallies_is_still_counted_once(idlib):
+    incident = IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, 19))
+    TallyFactory(incident=incident, report=ReportFactory(), status="civilian", low=5, best=10, high=15)
+    TallyFactory(incident=incident, report=ReportFactory(), status="combatant", low=20, best=20, high=25)
+    # The join to tallies gives the incident's row twice.
+    through_tallies = counted().filter(tallies__best__gte=10)
+    assert through_tallies.count() == 2
+
+    for status, low, best, high in (("civilian", 5, 10, 15), ("all", 25, 30, 40)):
+        result = casualty_aggregate(incidents=through_tallies, interval="year", region_level=1, casualty_status=status)
+        assert figures(result.results) == [(D(2017, 1, 1), "SY07", 1, 1, low, best, high)]
+        assert result.totals == {"incidents": 1, "incidents_with_figures": 1, "low": low, "best": best, "high": high}
