@@ -17,9 +17,15 @@ class _Echo:
         return value
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> object:
     if value is None:
         return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value  # shown as text, never evaluated
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime.date | datetime.datetime):
@@ -31,7 +37,8 @@ def csv_stream(
     columns: Sequence[str], rows: Iterable[Mapping], *, extra_header_rows: Iterable[Sequence[str]] = ()
 ) -> Iterator[str]:
     """The lines of a CSV file: the header ``columns``, any ``extra_header_rows`` (e.g. HXL hashtags),
-    then one line per row with the values of ``columns`` in that order."""
+    then one line per row with the values of ``columns`` in that order. Text that a spreadsheet would take
+    for a formula gets a leading apostrophe; numbers and dates are written as they are."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(columns)
     for header in extra_header_rows:

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome
 from ..csv_stream import csv_stream
+from ..exports import export_filename
 from ..filtersets import IncidentFilterSet
 from ..selectors import (
     AGGREGATE_ROW_CAP,
@@ -58,6 +59,24 @@ class TooManyRows(APIException):
     default_code = "too_many_rows"
 
 
+def aggregate_hxl_tags(outcome: str) -> list[str]:
+    """HXL hashtags of the aggregate CSV's columns, in ROW_FIELDS order; the figures are tagged by outcome."""
+    affected = f"#affected+{outcome}"
+    tags = {
+        "period_start": "#date+start",
+        "period_end": "#date+end",
+        "region_code": "#adm+code",
+        "region_name": "#adm+name",
+        "region_level": "#adm+level",
+        "incidents": "#event+num",
+        "incidents_with_figures": "#event+num+figures",
+        "low": f"{affected}+low",
+        "best": f"{affected}+best",
+        "high": f"{affected}+high",
+    }
+    return [tags[field] for field in ROW_FIELDS]
+
+
 class AggregateParamsSerializer(serializers.Serializer):
     """The aggregate's own parameters; the incident filters come from IncidentFilterSet."""
 
@@ -92,6 +111,11 @@ class AggregateParamsSerializer(serializers.Serializer):
         default=Basis.INCIDENTS,
         help_text="incidents (default): the estimates of counted incidents; reported_totals: the period totals of "
         "one source (needs source).",
+    )
+    hxl = serializers.ChoiceField(
+        choices=[("0", "No"), ("1", "Yes")],
+        default="0",
+        help_text="With format=csv, 1 adds a row of HXL hashtags under the header.",
     )
     fill = serializers.BooleanField(
         default=False,
@@ -250,14 +274,20 @@ class AggregateView(APIView):
     def _respond(self, request, payload: dict):
         as_csv = request.accepted_renderer.format == "csv"
         body = json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True)
-        etag = '"{}"'.format(hashlib.sha256(f"{'csv' if as_csv else 'json'}:{body}".encode()).hexdigest()[:40])
+        variant = f"csv-hxl{request.query_params.get('hxl', '0')}" if as_csv else "json"
+        etag = '"{}"'.format(hashlib.sha256(f"{variant}:{body}".encode()).hexdigest()[:40])
         wanted = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
         if etag in wanted or "*" in wanted:
             response = HttpResponseNotModified()
         elif as_csv:
-            lines = (line.encode() for line in csv_stream(ROW_FIELDS, payload["results"]))
-            response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="aggregates.csv"'
+            hxl = [aggregate_hxl_tags(request.query_params.get("outcome") or Outcome.KILLED)]
+            rows = csv_stream(
+                ROW_FIELDS, payload["results"], extra_header_rows=hxl if request.query_params.get("hxl") == "1" else ()
+            )
+            response = StreamingHttpResponse((line.encode() for line in rows), content_type="text/csv; charset=utf-8")
+            filename = export_filename("aggregates", request.query_params)
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            response["X-Row-Count"] = str(len(payload["results"]))
         else:
             response = Response(payload)
         response["ETag"] = etag
