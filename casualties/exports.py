@@ -428,9 +428,13 @@ def export_filename(name: str, params: Mapping[str, str], *, on: datetime.date |
     return "_".join(parts)[:200] + ".csv"
 
 
+# Names the export's own connections in pg_stat_activity, for operators and for the tests.
+EXPORT_APPLICATION_NAME = "casualties-export"
+
+
 def _connect() -> psycopg.Connection:
     """A connection of its own, so the stream outlives the request's transaction handling."""
-    params = connection.get_connection_params()
+    params = {**connection.get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
     conn = psycopg.connect(**params, autocommit=True)
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     conn.execute("SET LOCAL TIME ZONE 'UTC'")
