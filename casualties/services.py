@@ -86,6 +86,28 @@ def estimates_rebuild() -> int:
     return Estimate.objects.count()
 
 
+def summary_suspend() -> None:
+    """Stop the triggers keeping the aggregate summary for the rest of this transaction, which must end by
+    ``summary_rebuild()``: for repairs that rewrite what the summary is made of when it may already be wrong."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT casualties_summary_suspend()")
+
+
+def summary_rebuild() -> int:
+    """Compute the aggregate summary cells from scratch (they are normally kept current by triggers) and resume
+    their upkeep; returns how many there are. Readers of the summary wait until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT casualties_summary_rebuild()")
+        return cursor.fetchone()[0]
+
+
+def summary_drift() -> int:
+    """The number of summary cells that differ from a rebuild from scratch: 0 when the summary is current."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT casualties_summary_drift()")
+        return cursor.fetchone()[0]
+
+
 class MergeRefused(ValidationError):
     """A merge that would lose or double a figure; nothing was changed."""
 

@@ -5,18 +5,15 @@ the query string into their arguments and their rows into JSON or CSV.
 """
 
 import hashlib
-import json
 
 import django_filters
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponseNotModified, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.cache import parse_etags, patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome
@@ -34,12 +31,16 @@ from ..selectors import (
     casualty_aggregate,
     period_totals,
     reported_totals_aggregate,
+    summary_aggregate,
 )
 
 # Incident filters that also make sense for period totals; any other one is refused with basis=reported_totals.
 TOTALS_FILTERS = {"region", "country", "date_from", "date_to", "source"}
 # Incident-list parameters that mean nothing for an aggregate (the rows have their own order).
 IGNORED_FILTERS = {"ordering"}
+# Incident filters the summary cells can answer (casualties.selectors.summary_aggregate); with any other, or
+# with a review status, the incidents themselves are read.
+SUMMARY_FILTERS = {"region", "country", "date_from", "date_to"}
 
 
 class CSVRenderer(BaseRenderer):
@@ -237,7 +238,9 @@ class AggregateView(APIView):
                 )
                 result = reported_totals_aggregate(totals=totals, **self._options(params, filters))
             else:
-                result = casualty_aggregate(incidents=self._filterset.qs, **self._options(params, filters))
+                result = self._from_summary(params, filters) or casualty_aggregate(
+                    incidents=self._filterset.qs, **self._options(params, filters)
+                )
         except AggregateTooLarge as refused:
             raise TooManyRows(str(refused)) from refused
         return self._respond(request, {"results": result.results, "totals": result.totals})
@@ -258,7 +261,20 @@ class AggregateView(APIView):
         given = {name for name, values in filter_data.lists() if any(v != "" for v in values)}
         params = AggregateParamsSerializer(data=request.query_params, context={"filters": filters, "given": given})
         params.is_valid(raise_exception=True)
+        self._given = given
         return params.validated_data, filters
+
+    def _from_summary(self, params: dict, filters: dict):
+        """The aggregate from the summary cells when they can answer it (the public set, filtered by place and
+        dates only), else None."""
+        if self._given - IGNORED_FILTERS - SUMMARY_FILTERS:
+            return None
+        return summary_aggregate(
+            within=[filters[name] for name in ("region", "country") if filters.get(name)],
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+            **self._options(params, filters),
+        )
 
     @staticmethod
     def _options(params: dict, filters: dict) -> dict:
@@ -273,9 +289,10 @@ class AggregateView(APIView):
 
     def _respond(self, request, payload: dict):
         as_csv = request.accepted_renderer.format == "csv"
-        body = json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True)
+        # Rendered once: the JSON body is both the answer and what the ETag is computed from.
+        body = JSONRenderer().render(payload)
         variant = f"csv-hxl{request.query_params.get('hxl', '0')}" if as_csv else "json"
-        etag = '"{}"'.format(hashlib.sha256(f"{variant}:{body}".encode()).hexdigest()[:40])
+        etag = '"{}"'.format(hashlib.sha256(f"{variant}:".encode() + body).hexdigest()[:40])
         wanted = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
         if etag in wanted or "*" in wanted:
             response = HttpResponseNotModified()
@@ -289,7 +306,7 @@ class AggregateView(APIView):
             response["Content-Disposition"] = f'attachment; filename="{filename}"'
             response["X-Row-Count"] = str(len(payload["results"]))
         else:
-            response = Response(payload)
+            response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
         return response

@@ -2,6 +2,7 @@ from .actors import Actor, ActorName
 from .exports import ExportLog
 from .incidents import Incident, IncidentActor, IncidentRemoval, IncidentType
 from .regions import Region
+from .summary import SummaryCell
 from .tallies import CasualtyTally, Estimate, ReportingPeriod
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "IncidentType",
     "Region",
     "ReportingPeriod",
+    "SummaryCell",
 ]

@@ -83,11 +83,15 @@ CHECKS: dict[str, str] = {
 }
 
 
-def synthetic_check() -> dict[str, int]:
-    """The number of rows breaking each invariant (all zero when the data is sound)."""
+SUMMARY_CHECK = {"summary cells equal their incidents and estimates": "SELECT casualties_summary_drift()"}
+
+
+def synthetic_check(*, summary: bool = True) -> dict[str, int]:
+    """The number of rows breaking each invariant (all zero when the data is sound); ``summary``: also the
+    aggregate summary cells that differ from a rebuild."""
     counts = {}
     with connection.cursor() as cursor:
-        for name, sql in CHECKS.items():
+        for name, sql in {**CHECKS, **(SUMMARY_CHECK if summary else {})}.items():
             cursor.execute(sql)
             counts[name] = cursor.fetchone()[0]
     return counts

@@ -21,7 +21,6 @@ from tests.factories import (
     IncidentActorFactory,
     IncidentFactory,
     IncidentTypeFactory,
-    RegionFactory,
     ReportFactory,
     ReportingPeriodFactory,
     SourceFactory,
@@ -53,13 +52,8 @@ def user_with_role(role: str):
 
 
 @pytest.fixture
-def places():
-    syria = RegionFactory(code="SYR", name="Syria")
-    idlib = RegionFactory(code="SY07", name="Idlib", parent=syria)
-    district = RegionFactory(code="SY0700", name="Idlib district", parent=idlib)
-    saraqib = RegionFactory(code="SY070003", name="Saraqib", parent=district)
-    aleppo = RegionFactory(code="SY02", name="Aleppo", parent=syria)
-    return {"syria": syria, "idlib": idlib, "district": district, "saraqib": saraqib, "aleppo": aleppo}
+def places(idlib_places):
+    return idlib_places
 
 
 @pytest.fixture
