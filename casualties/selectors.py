@@ -108,13 +108,14 @@ class _Grouping:
     def step(self) -> str:
         return _INTERVAL_SQL[self.interval][1]
 
-    def region(self) -> tuple[str, list]:
-        """``region_code, region_level`` of a row joined to its region as ``r``: the ancestor at the level,
-        or the region itself when it is coarser than the level."""
+    def region(self, alias: str = "r") -> tuple[str, list]:
+        """``region_code, region_level`` of a row whose region's ``path`` and ``level`` are columns of ``alias``:
+        the ancestor at the level, or the region itself when it is coarser than the level."""
         if self.region_level is None:
             return "NULL::varchar AS region_code, NULL::integer AS region_level", []
         return (
-            "split_part(r.path, '/', LEAST(r.level, %s) + 1) AS region_code, LEAST(r.level, %s) AS region_level",
+            f"split_part({alias}.path, '/', LEAST({alias}.level, %s) + 1) AS region_code, "
+            f"LEAST({alias}.level, %s) AS region_level",
             [self.region_level, self.region_level],
         )
 
@@ -185,16 +186,16 @@ def casualty_aggregate(
     """
     grouping = _Grouping(interval, region_level)
     incidents_sql, incidents_params = _incident_rows_sql(incidents)
-    region_sql, region_params = grouping.region()
+    region_sql, region_params = grouping.region("i")
     figures, figure_params = _figures_join(outcome, casualty_status, group)
     # The filtered incidents are a derived table joined in place (PostgreSQL merges it into the scan), so
-    # the incident table is read once; each incident is one row with its figure, if any.
+    # the incident table is read once, with its region's path and level from the join a region filter
+    # already makes; each incident is one row with its figure, if any.
     base_sql = f"""
         base AS (
           SELECT {grouping.bucket("i.date_start")} AS bucket, {region_sql}, 1 AS incidents,
                  (e.incident_id IS NOT NULL)::integer AS with_figures, e.low, e.best, e.high
-            FROM ({incidents_sql}) AS i (id, date_start, region_id)
-            JOIN casualties_region r ON r.id = i.region_id
+            FROM ({incidents_sql}) AS i (id, date_start, path, level)
             LEFT JOIN {figures}
         )"""
     base_params = [*region_params, *incidents_params, *figure_params]
@@ -407,14 +408,15 @@ def reported_totals_aggregate(
 
 
 def _incident_rows_sql(incidents: QuerySet[Incident]) -> tuple[str, tuple]:
-    """``id, date_start, region_id`` of each incident of ``incidents``, once each, as parameterised SQL."""
-    rows = incidents.order_by().values_list("pk", "date_start", "region_id")
+    """``id, date_start`` and the region's ``path, level`` of each incident of ``incidents``, once each, as
+    parameterised SQL."""
+    rows = incidents.order_by().values_list("pk", "date_start", "region__path", "region__level")
     if _joins_many(rows.query):
         rows = rows.distinct()  # a join to a to-many relation may repeat an incident
     try:
         return rows.query.sql_with_params()
     except EmptyResultSet:  # e.g. .none() or an empty __in list
-        return "SELECT NULL::bigint, NULL::date, NULL::bigint WHERE false", ()
+        return "SELECT NULL::bigint, NULL::date, NULL::varchar, NULL::integer WHERE false", ()
 
 
 def _joins_many(query) -> bool:
