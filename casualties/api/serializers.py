@@ -173,6 +173,19 @@ class IncidentDetailSerializer(IncidentSerializer):
         return RegionDetailSerializer.ancestors_of(incident.region)
 
 
+class IncidentTransitionSerializer(serializers.Serializer):
+    """A step of the review workflow: the status to move to, and the version the caller read."""
+
+    status = serializers.ChoiceField(
+        choices=ReviewStatus.choices,
+        help_text="submitted (by the draft's author or a reviewer); verified, rejected or draft (returned for "
+        "changes) by a reviewer. An incident is verified by someone other than its author.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you read; a stale one is a 409."
+    )
+
+
 class IncidentWriteSerializer(serializers.ModelSerializer):
     """What a service sends to create (as a draft) or change an incident.
 

@@ -4,10 +4,16 @@ Every queryset is scoped to what the caller may see (casualties.roles), so anoth
 never appear in a list or a detail.
 """
 
+from django.core.exceptions import PermissionDenied as ModelPermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
 
+from sources.api.serializers import Conflict
 from sources.api.views import WriteResponsesMixin
 
 from ..filtersets import (
@@ -27,7 +33,8 @@ from ..models import (
     Region,
     ReportingPeriod,
 )
-from ..roles import visible_filter, visible_incidents
+from ..roles import TRANSITIONS, visible_filter, visible_incidents
+from ..services import StaleVersionError, incident_transition
 from .permissions import IncidentPermissions, TallyPermissions
 from .serializers import (
     ActorSerializer,
@@ -35,6 +42,7 @@ from .serializers import (
     IncidentDetailSerializer,
     IncidentRemovalSerializer,
     IncidentSerializer,
+    IncidentTransitionSerializer,
     IncidentWriteSerializer,
     RegionDetailSerializer,
     RegionSerializer,
@@ -99,7 +107,44 @@ class IncidentViewSet(
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):
             return IncidentWriteSerializer
+        if self.action == "transition":
+            return IncidentTransitionSerializer
         return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
+
+    @extend_schema(
+        summary="Move an incident through the review workflow",
+        description="draft → submitted → verified, or rejected, or returned to draft: the admin's review buttons. "
+        "Who may take which step follows the roles (the author submits a draft, a reviewer who is not the "
+        "author verifies). Answers with the incident. A step the role does not allow is a 403 saying why; a step "
+        "the incident's current status does not allow, or a stale version, is a 409.",
+        request=IncidentTransitionSerializer,
+        responses={
+            200: IncidentDetailSerializer,
+            403: OpenApiResponse(description="The caller's role may not take this step."),
+            409: OpenApiResponse(description="Not a step from the current status, or a stale version."),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def transition(self, request, *args, **kwargs):
+        incident = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        to_status = serializer.validated_data["status"]
+        try:
+            with transaction.atomic():
+                incident_transition(
+                    incident=incident,
+                    to_status=to_status,
+                    user=request.user,
+                    expected_version=serializer.validated_data.get("version"),
+                )
+        except StaleVersionError as exc:
+            raise Conflict(str(exc)) from exc
+        except ModelPermissionDenied as exc:
+            if (incident.status, to_status) not in TRANSITIONS:  # the status as it was when the step was refused
+                raise Conflict(str(exc)) from exc
+            raise PermissionDenied(str(exc)) from exc
+        return self.written(incident, status.HTTP_200_OK)
 
 
 @extend_schema_view(
