@@ -305,34 +305,23 @@ def _figures_join(outcome: str, casualty_status: str, group: str, *, few: bool =
     """``LEFT JOIN`` target giving each incident ``i`` its figure ``e`` (low, best, high) for the key asked for;
     ``e.incident_id`` is null when it has none. ``few``: the incidents are few, so look each one's up."""
     statuses = _statuses(casualty_status)
-    if few:
-        return (
-            """LATERAL (
-              SELECT incident_id, sum(low) AS low, sum(best) AS best, sum(high) AS high
-                FROM casualties_estimate
-               WHERE incident_id = i.id AND outcome = %s AND status = ANY(%s) AND casualty_group = %s
-               GROUP BY incident_id
-            ) e ON true""",
-            [outcome, statuses, group],
-        )
-    if len(statuses) == 1:
+    if len(statuses) == 1 and not few:
         # At most one estimate per incident, outcome, status and group (a unique key): join it directly.
         return (
             """casualties_estimate e
                ON e.incident_id = i.id AND e.outcome = %s AND e.status = %s AND e.casualty_group = %s""",
             [outcome, statuses[0], group],
         )
-    # Several statuses: add them up per incident first (one pass over the estimates, joined by hash), so that
-    # each incident is still one row.
-    return (
-        """(
+    # Added up per incident, so that each incident is still one row: for few incidents, each one's estimates;
+    # else one pass over the estimates, joined by hash.
+    per_incident, joined = ("incident_id = i.id AND ", "LATERAL") if few else ("", "")
+    summed = f"""(
               SELECT incident_id, sum(low) AS low, sum(best) AS best, sum(high) AS high
                 FROM casualties_estimate
-               WHERE outcome = %s AND status = ANY(%s) AND casualty_group = %s
+               WHERE {per_incident}outcome = %s AND status = ANY(%s) AND casualty_group = %s
                GROUP BY incident_id
-            ) e ON e.incident_id = i.id""",
-        [outcome, statuses, group],
-    )
+            )"""
+    return f"{joined} {summed} e ON {'true' if few else 'e.incident_id = i.id'}", [outcome, statuses, group]
 
 
 def _with_incident_counts(aggregate: Aggregate) -> Aggregate:

@@ -58,8 +58,9 @@ LANGUAGE sql IMMUTABLE AS $$
          (length(d.path) - length(replace(d.path, '/', '')) - 1)::smallint,
          sum(d.incidents)::integer, sum(d.low)::bigint, sum(d.best)::bigint, sum(d.high)::bigint
     FROM unnest(deltas) d
-   CROSS JOIN LATERAL (VALUES ('day'::varchar, d.day), ('week'::varchar, date_trunc('week', d.day)::date),
-                              ('month'::varchar, date_trunc('month', d.day)::date)) AS g (grain, bucket)
+   CROSS JOIN LATERAL (VALUES ('day'::varchar, d.day),
+                              ('week'::varchar, date_trunc('week', d.day::timestamp)::date),
+                              ('month'::varchar, date_trunc('month', d.day::timestamp)::date)) AS g (grain, bucket)
    GROUP BY g.grain, d.figure, d.path, g.bucket
 $$;
 

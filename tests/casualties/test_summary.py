@@ -138,8 +138,8 @@ def gazetteer() -> list[Region]:
     for _country in range(2):
         frontier = [RegionFactory()]
         regions += frontier
-        for _level in range(4):
-            frontier = [RegionFactory(parent=parent) for parent in frontier for _ in range(2 if _level < 2 else 1)]
+        for level in range(1, 5):
+            frontier = [RegionFactory(parent=parent) for parent in frontier for _ in range(2 if level <= 2 else 1)]
             regions += frontier
     return regions
 
