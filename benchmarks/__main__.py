@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     import psycopg
     from django.db import DatabaseError, connection
 
-    from casualties.synthetic import SyntheticDataError, synthetic_count, synthetic_delete, synthetic_generate
+    from benchmarks.synthetic import SyntheticDataError, synthetic_count, synthetic_delete, synthetic_generate
 
     from . import cases
     from .harness import format_table, write_json

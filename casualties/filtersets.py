@@ -11,15 +11,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
 from drf_spectacular.utils import extend_schema_field
 
-from sources.filtersets import (
-    OrderingFilter,
-    ResolvingFilter,
-    UtcDateTimeFilter,
-    positive_id,
-    report_by_id,
-    sources_named,
-    updated_since_filter,
-)
+from core.filters import OrderingFilter, ResolvingFilter, UtcDateTimeFilter, positive_id, updated_since_filter
+from sources.filtersets import report_by_id, sources_named
 
 from .choices import ActorKind, ActorRole, CasualtyGroup, CasualtyStatus, Outcome, RegionLevel, ReviewStatus
 from .models import (

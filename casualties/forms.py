@@ -15,7 +15,7 @@ from psycopg.types.range import Range
 
 from .choices import CasualtyGroup, LocationPrecision
 from .models import CasualtyTally, Incident, ReportingPeriod
-from .services import StaleVersionError, _lock_current_version
+from .services import StaleVersionError, lock_current_version
 
 
 def _latest_allowed_date() -> datetime.date:
@@ -77,7 +77,7 @@ class IncidentForm(forms.ModelForm):
             return
         loaded = self.cleaned_data.get("loaded_version")
         try:
-            _lock_current_version(self.instance, loaded if loaded is not None else self.instance.version)
+            lock_current_version(self.instance, loaded if loaded is not None else self.instance.version)
         except StaleVersionError as error:
             raise ValidationError(str(error), code="stale") from error
 

@@ -3,33 +3,14 @@
 This app knows nothing of casualties; casualties depend on it.
 """
 
-import datetime
-
-import pghistory
-import pgtrigger
 import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+
+from core.models import audited, not_in_future, touch_updated_at
 
 from .choices import InformationCredibility, SourceKind, SourceReliability
-
-
-def touch_updated_at() -> pgtrigger.Trigger:
-    """Stamp ``updated_at`` on every real change, also from QuerySet.update() and raw SQL (sync relies on it)."""
-    return pgtrigger.Trigger(
-        name="touch_updated_at",
-        operation=pgtrigger.Update,
-        when=pgtrigger.Before,
-        condition=pgtrigger.AnyChange(exclude=["updated_at"]),
-        func="NEW.updated_at := now(); RETURN NEW;",
-    )
-
-
-def not_in_future(field: str) -> Q:
-    """A date no later than today anywhere on Earth (UTC+14), so "today" is accepted in every time zone."""
-    return Q(**{f"{field}__lte": Now() + datetime.timedelta(hours=14)})
 
 
 def validate_country_alpha3(value: str) -> None:
@@ -45,12 +26,6 @@ def validate_language(value: str) -> None:
 class SourceManager(models.Manager):
     def get_by_natural_key(self, name):
         return self.get(name=name)
-
-
-def audited(model):
-    """Record every create, change and delete of the model by database trigger."""
-    # Trackers hold per-model state, so each model gets its own.
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(model)
 
 
 @audited

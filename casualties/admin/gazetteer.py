@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from sources.admin import AuditHistoryMixin
+from core.history import AuditHistoryMixin
 
 from ..models import Actor, ActorName, IncidentType, Region
 from .common import RegionAutocompleteView, region_search

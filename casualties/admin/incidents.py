@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from sources.admin import AuditHistoryMixin
+from core.history import AuditHistoryMixin
 
 from ..admin_exports import IncidentCsvExportMixin
 from ..choices import ReviewStatus

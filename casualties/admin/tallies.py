@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from sources.admin import AuditHistoryMixin
+from core.history import AuditHistoryMixin
 
 from ..forms import PeriodTotalForm, ReportingPeriodForm
 from ..models import CasualtyTally, ReportingPeriod

@@ -10,14 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from sources.api.serializers import (
-    ChangeGuardMixin,
-    Conflict,
-    SourceBriefSerializer,
-    differing_fields,
-    field_errors,
-    save_checked,
-)
+from core.api import ChangeGuardMixin, Conflict, differing_fields, field_errors, save_checked
+from sources.api.serializers import SourceBriefSerializer
 from sources.models import Report
 
 from ..choices import ActorRole, ReviewStatus

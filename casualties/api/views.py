@@ -13,8 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 
-from sources.api.serializers import Conflict
-from sources.api.views import WriteResponsesMixin
+from core.api import Conflict, WriteResponsesMixin
 
 from ..filtersets import (
     ActorFilterSet,

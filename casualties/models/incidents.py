@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from sources.models import not_in_future
+from core.models import not_in_future
 
 from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, RemovalReason, ReviewStatus
 from .common import audited, point_valid

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from psycopg.types.range import Range
 
-from sources.models import not_in_future
+from core.models import not_in_future
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome, Qualifier
 from .common import audited, touch_updated_at

@@ -10,3 +10,6 @@ SECRET_KEY = env("DJANGO_SECRET_KEY") or "insecure-local-development-key-never-u
 # Static files come from the apps' finders and are re-read on change: no collectstatic in development.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The synthetic-data generator (manage.py generate_synthetic) is development tooling: never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # noqa: F405

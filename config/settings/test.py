@@ -17,3 +17,6 @@ DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME") or "test_casua
 # Static files come from the apps' finders, as in development: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The synthetic-data generator (manage.py generate_synthetic) is development tooling: never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]  # noqa: F405

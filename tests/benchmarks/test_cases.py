@@ -5,8 +5,8 @@ from django.db import connection
 
 from benchmarks import cases
 from benchmarks.harness import NOT_AVAILABLE, Result, format_table, ratio_result
-from casualties.synthetic import synthetic_generate
-from tests.casualties.test_synthetic import world  # noqa: F401 (fixture)
+from benchmarks.synthetic import synthetic_generate
+from tests.benchmarks.test_synthetic import world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from pghistory.models import MiddlewareEvents
 
 from casualties.models import CasualtyTally, Incident
 from casualties.roles import DATA_ENTRY, REVIEWER
-from sources.admin import audit_events
+from core.history import audit_events
 from tests.factories import IncidentFactory, TallyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

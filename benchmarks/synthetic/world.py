@@ -13,7 +13,8 @@ import datetime
 import random
 from dataclasses import dataclass, field
 
-from ..choices import LocationPrecision
+from casualties.choices import LocationPrecision
+
 from .copy import copy_text
 
 # Relative intensity by year (the shape of the Syrian war: a rise to 2016, a long tail after).

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..choices import (
+from casualties.choices import (
     ActorRole,
     CasualtyGroup,
     CasualtyStatus,
@@ -20,6 +20,7 @@ from ..choices import (
     Qualifier,
     ReviewStatus,
 )
+
 from .copy import NULL, timestamp
 from .world import World
 

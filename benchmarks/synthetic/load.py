@@ -11,7 +11,8 @@ from queue import Empty
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..services import summary_rebuild
+from casualties.services import summary_rebuild
+
 from .checks import synthetic_check
 from .copy import NULL, LoadError, copy_rows, copy_text, indexes_dropped, new_ids, reserve_ids, timestamp, triggers_off
 from .rows import FIRST_DAY, Figure, RowMaker, figure_line, report_line

@@ -1,111 +1,15 @@
-"""Write workflows: review transitions, edits guarded by the version number, estimates upkeep."""
+"""Merging a duplicate incident into the one that stays."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 
-from .choices import CasualtyGroup, ReviewStatus
-from .models import CasualtyTally, Estimate, Incident, IncidentActor
-from .roles import _is_user, can_change_incident, transition_refusal
-
-
-class StaleVersionError(Exception):
-    """The record changed since the editor loaded it; their save would overwrite someone else's work."""
-
-    def __init__(self, *, expected: int, current: int):
-        self.expected, self.current = expected, current
-        super().__init__(
-            f"This incident was changed by someone else while you edited it (you loaded version {expected}, "
-            f"it is now at version {current}). Reload it, re-apply your changes and save again."
-        )
-
-
-def _lock_current_version(incident: Incident, expected_version: int | None) -> None:
-    """Lock the row and refuse the write if it moved on since ``expected_version`` was read."""
-    current = Incident.objects.select_for_update().values_list("version", flat=True).get(pk=incident.pk)
-    if expected_version is not None and current != expected_version:
-        raise StaleVersionError(expected=expected_version, current=current)
-
-
-@transaction.atomic
-def incident_save(*, incident: Incident, user, expected_version: int | None = None) -> Incident:
-    """Validate and save an incident as ``user``; with ``expected_version``, refuse a stale edit.
-
-    The database raises the version on every UPDATE, so any change made by anyone since the
-    editor loaded the record is detected, whatever path it came by.
-    """
-    if not can_change_incident(user, incident):
-        raise PermissionDenied("You may not edit this incident.")
-    if incident.pk is None:
-        incident.created_by = user
-    else:
-        _lock_current_version(incident, expected_version)
-    incident.updated_by = user
-    incident.full_clean()
-    incident.save()
-    incident.refresh_from_db(fields=["version", "updated_at"])
-    return incident
-
-
-@transaction.atomic
-def incident_transition(*, incident: Incident, to_status: str, user, expected_version: int | None = None) -> Incident:
-    """Move an incident through the review workflow (draft → submitted → verified, or rejected)."""
-    _lock_current_version(incident, expected_version)
-    incident.refresh_from_db()
-    refusal = transition_refusal(user, incident, to_status)
-    if refusal:
-        raise PermissionDenied(refusal)
-    incident.status = to_status
-    incident.updated_by = user
-    if to_status in (ReviewStatus.VERIFIED, ReviewStatus.REJECTED):
-        incident.reviewed_by = user
-        incident.reviewed_at = timezone.now()
-    incident.save(update_fields=["status", "updated_by", "reviewed_by", "reviewed_at", "updated_at"])
-    incident.refresh_from_db(fields=["version", "updated_at"])
-    return incident
-
-
-def estimates_refresh(*, incident_ids: list[int]) -> None:
-    """Recompute the estimates of these incidents from their tallies (what the tally triggers do)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT casualties_refresh_estimates(%s::bigint[])", [list(incident_ids)])
-
-
-@transaction.atomic
-def estimates_rebuild() -> int:
-    """Throw away every estimate and derive them all again from the tallies; returns how many exist after."""
-    Estimate.objects.all().delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT casualties_refresh_estimates(ARRAY(SELECT DISTINCT incident_id FROM casualties_casualtytally"
-            " WHERE incident_id IS NOT NULL))"
-        )
-    return Estimate.objects.count()
-
-
-def summary_suspend() -> None:
-    """Stop the triggers keeping the aggregate summary for the rest of this transaction, which must end by
-    ``summary_rebuild()``: for repairs that rewrite what the summary is made of when it may already be wrong."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT casualties_summary_suspend()")
-
-
-def summary_rebuild() -> int:
-    """Compute the aggregate summary cells from scratch (they are normally kept current by triggers) and resume
-    their upkeep; returns how many there are. Readers of the summary wait until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT casualties_summary_rebuild()")
-        return cursor.fetchone()[0]
-
-
-def summary_drift() -> int:
-    """The number of summary cells that differ from a rebuild from scratch: 0 when the summary is current."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT casualties_summary_drift()")
-        return cursor.fetchone()[0]
+from ..choices import CasualtyGroup
+from ..models import CasualtyTally, Incident, IncidentActor
+from ..roles import _is_user
+from .estimates import estimates_refresh
 
 
 class MergeRefused(ValidationError):

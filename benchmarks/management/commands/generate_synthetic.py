@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from casualties.synthetic import (
+from benchmarks.synthetic import (
     SyntheticDataError,
     synthetic_check,
     synthetic_count,

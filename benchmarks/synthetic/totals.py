@@ -11,7 +11,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..choices import CasualtyGroup, CasualtyStatus, Outcome
+from casualties.choices import CasualtyGroup, CasualtyStatus, Outcome
+
 from .rows import Figure
 from .world import YEAR_WEIGHTS, World
 

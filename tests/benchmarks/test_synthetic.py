@@ -9,6 +9,15 @@ from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from benchmarks.synthetic import (
+    CHECKS,
+    SUMMARY_CHECK,
+    SyntheticDataError,
+    synthetic_check,
+    synthetic_count,
+    synthetic_delete,
+    synthetic_generate,
+)
 from casualties.choices import CasualtyGroup, CasualtyStatus, Outcome, ReviewStatus
 from casualties.models import (
     CasualtyTally,
@@ -20,15 +29,6 @@ from casualties.models import (
     SummaryCell,
 )
 from casualties.services import estimates_rebuild
-from casualties.synthetic import (
-    CHECKS,
-    SUMMARY_CHECK,
-    SyntheticDataError,
-    synthetic_check,
-    synthetic_count,
-    synthetic_delete,
-    synthetic_generate,
-)
 from sources.choices import SourceKind
 from sources.models import Report
 from tests.factories import (

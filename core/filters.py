@@ -1,0 +1,85 @@
+"""Filter pieces every FilterSet shares: parameters that name objects, orderings, UTC timestamps.
+
+A parameter naming something (a source, a region, an actor) is resolved while the query is
+validated, so an unknown name is a 400 that names the parameter, never an empty list.
+"""
+
+import datetime
+from collections.abc import Callable
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+
+class ResolvingField(forms.CharField):
+    """A text parameter that ``resolve`` turns into what it names, or rejects with a message."""
+
+    def __init__(self, *, resolve: Callable[[str], object], **kwargs):
+        self.resolve = resolve
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        return self.resolve(value.strip())
+
+
+class ResolvingFilter(django_filters.CharFilter):
+    """A filter whose value names an object; pass ``resolve`` and a ``method`` that uses what it returns."""
+
+    field_class = ResolvingField
+
+
+class OrderingFilter(django_filters.ChoiceFilter):
+    """``ordering``: a choice of sort keys, each ending in a unique column so cursor pages stay stable.
+
+    ``orderings`` maps the parameter value to the ORDER BY columns.
+    """
+
+    def __init__(self, *, orderings: dict[str, tuple[str, ...]], **kwargs):
+        self.orderings = orderings
+        choices = [(key, key) for key in orderings]
+        kwargs.setdefault(
+            "help_text",
+            "Sort order; a leading '-' sorts descending. Ties are broken by id, so cursor pages are stable.",
+        )
+        super().__init__(choices=choices, **kwargs)
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if not value:
+            return qs
+        return qs.order_by(*self.orderings[value])
+
+
+def positive_id(value: str) -> int | None:
+    """``value`` as a database id if it is one (a positive whole number), else None."""
+    if value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
+        return int(value)
+    return None
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, taken to UTC; offsets the database cannot store are refused here."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+def updated_since_filter() -> django_filters.IsoDateTimeFilter:
+    return UtcDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="Only rows changed at or after this ISO 8601 date-time (e.g. 2017-07-20T00:00:00Z), for sync.",
+    )

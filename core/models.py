@@ -1,0 +1,30 @@
+"""Model helpers both apps share: the audit trail, the updated_at stamp, the no-future-date rule."""
+
+import datetime
+
+import pghistory
+import pgtrigger
+from django.db.models import Q
+from django.db.models.functions import Now
+
+
+def touch_updated_at() -> pgtrigger.Trigger:
+    """Stamp ``updated_at`` on every real change, also from QuerySet.update() and raw SQL (sync relies on it)."""
+    return pgtrigger.Trigger(
+        name="touch_updated_at",
+        operation=pgtrigger.Update,
+        when=pgtrigger.Before,
+        condition=pgtrigger.AnyChange(exclude=["updated_at"]),
+        func="NEW.updated_at := now(); RETURN NEW;",
+    )
+
+
+def not_in_future(field: str) -> Q:
+    """A date no later than today anywhere on Earth (UTC+14), so "today" is accepted in every time zone."""
+    return Q(**{f"{field}__lte": Now() + datetime.timedelta(hours=14)})
+
+
+def audited(model):
+    """Record every create, change and delete of the model by database trigger."""
+    # Trackers hold per-model state, so each model gets its own.
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(model)
