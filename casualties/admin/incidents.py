@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -17,10 +17,17 @@ from core.history import AuditHistoryMixin
 from ..admin_exports import IncidentCsvExportMixin
 from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
-from ..forms import IncidentForm, TallyInlineForm, TallyInlineFormSet
+from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, visible_incidents
-from ..services import StaleVersionError, incident_merge, incident_save, incident_transition
+from ..services import (
+    StaleVersionError,
+    incident_figures_save,
+    incident_merge,
+    incident_save,
+    incident_transition,
+    incident_version_raise,
+)
 from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
 from .filters import CountryFilter, GovernorateFilter, SourceFilter
 
@@ -59,7 +66,7 @@ class ParentEditableInline:
 class TallyInline(ParentEditableInline, admin.TabularInline):
     model = CasualtyTally
     fk_name = "incident"
-    form = TallyInlineForm
+    form = TallyForm
     formset = TallyInlineFormSet
     fields = [
         "report",
@@ -200,13 +207,25 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
         # The form already holds the row lock and checked the version it was loaded at.
         incident_save(incident=obj, user=request.user, expected_version=obj.version if change else None)
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CasualtyTally:
+            return super().save_formset(request, form, formset, change)
+        saves = formset.save(commit=False)
+        incident_figures_save(
+            user=request.user,
+            incident=form.instance,
+            saves=saves,
+            deletes=formset.deleted_objects,
+            read_at={f.instance.pk: f.cleaned_data.get("loaded_at") for f in formset.forms if f.instance.pk},
+        )
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         loaded = form.cleaned_data.get("loaded_version")
         if change and form.instance.version == loaded and any(formset.has_changed() for formset in formsets):
             # Only figures or actors changed: the incident's version still moves, so that a colleague
             # editing the same page at the same time is told, not overwritten.
-            Incident.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
+            incident_version_raise(incident=form.instance)
 
     # Read-only panels.
 
