@@ -27,6 +27,11 @@ class Invalid(ValidationError):
         )
 
 
+def invalid(exc: ValidationError) -> Invalid:
+    """A model's ValidationError as an ``Invalid``, its messages kept per field."""
+    return Invalid(exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages})
+
+
 class Stale(Exception):
     """The record changed since the caller read it; writing would overwrite someone else's work."""
 
@@ -81,7 +86,7 @@ def validate(instance: models.Model) -> None:
     try:
         instance.full_clean(exclude=derived)
     except ValidationError as exc:
-        raise Invalid(exc.message_dict) from exc
+        raise invalid(exc) from exc
 
 
 def database_refusal(exc: IntegrityError, model: type[models.Model]) -> str:
@@ -105,6 +110,12 @@ def checked_now(model: type[models.Model]) -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     except IntegrityError as exc:
         raise Invalid(database_refusal(exc, model)) from exc
+    finally:
+        # Back to checking at commit for the rest of the transaction, so that a later write of several rows
+        # (a subgroup and its figure for all raised together) is judged as a whole. Every deferrable check
+        # in this schema (foreign keys, the of-which trigger) is initially deferred.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def saved(instance: models.Model, **kwargs) -> None:

@@ -210,12 +210,12 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
     def save_formset(self, request, form, formset, change):
         if formset.model is not CasualtyTally:
             return super().save_formset(request, form, formset, change)
-        saves = formset.save(commit=False)
+        saves, deletes = formset.changes()
         incident_figures_save(
             user=request.user,
             incident=form.instance,
             saves=saves,
-            deletes=formset.deleted_objects,
+            deletes=deletes,
             read_at={f.instance.pk: f.cleaned_data.get("loaded_at") for f in formset.forms if f.instance.pk},
         )
 

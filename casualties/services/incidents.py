@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.services import AlreadyExists, Invalid, Stale, checked_now, database_refusal, differing_fields
+from core.services import AlreadyExists, Invalid, Stale, checked_now, database_refusal, differing_fields, invalid
 
 from ..choices import ReviewStatus
 from ..models import Incident, IncidentActor
@@ -138,7 +138,7 @@ def incident_create(
             if existing is None:
                 if isinstance(exc, IntegrityError):
                     raise Invalid(database_refusal(exc, Incident)) from exc
-                raise
+                raise invalid(exc) from exc
     differing = _differing(existing, values, actors)
     if differing:
         raise AlreadyExists(existing, differing)
@@ -165,7 +165,10 @@ def incident_update(
         raise Invalid({"version": "Give the version you last read, to update."})
     for name, value in values.items():
         setattr(incident, name, value)
-    incident_save(incident=incident, user=user, expected_version=expected_version)
+    try:
+        incident_save(incident=incident, user=user, expected_version=expected_version)
+    except ValidationError as exc:
+        raise invalid(exc) from exc
     if actors is not None:
         _actors_set(incident=incident, actors=actors)
     return incident

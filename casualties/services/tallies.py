@@ -192,11 +192,11 @@ def tally_update(
     if unknown:
         raise Invalid({name: "This field cannot be changed." for name in sorted(unknown)})
     tally = CasualtyTally.objects.select_for_update().get(pk=tally.pk)
+    tally_check_read(tally, read_at)
     was_preferred = tally.is_preferred
     for name, value in changes.items():
         setattr(tally, name, value)
     _refuse_unless_allowed(user, tally, was_preferred=was_preferred)
-    tally_check_read(tally, read_at)
     _write(saves=[tally])
     return tally
 
@@ -204,7 +204,7 @@ def tally_update(
 @transaction.atomic
 def tally_delete(*, user, tally: CasualtyTally, read_at: datetime.datetime | None = None) -> None:
     """Delete a figure as ``user``; with ``read_at``, refuse if it changed since the caller read it."""
-    tally = CasualtyTally.objects.select_for_update().select_related("incident").get(pk=tally.pk)
+    tally = CasualtyTally.objects.select_for_update(of=("self",)).select_related("incident").get(pk=tally.pk)
     if tally.incident_id and not can_change_figures(user, tally.incident):
         raise NotAllowed(f"You may not change the figures of incident {tally.incident.public_id}.")
     if not tally.incident_id and not can_change_period_total(user):
