@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ServiceRefusalsMixin
 from core.forms import LoadedAtForm
 from core.history import AuditHistoryMixin
 
@@ -69,7 +70,7 @@ class SourceAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class ReportAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = ReportForm
     list_display = ["title", "source", "published_on", "language", "url"]
     list_select_related = ["source"]

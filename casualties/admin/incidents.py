@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from core.admin import ServiceRefusalsMixin
 from core.history import AuditHistoryMixin
 
 from ..admin_exports import IncidentCsvExportMixin
@@ -105,7 +106,7 @@ class IncidentActorInline(ParentEditableInline, admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
+class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = IncidentForm
     inlines = [TallyInline, IncidentActorInline]
     list_display = ["title", "date_start", "date_end", "region", "incident_type", "status"]

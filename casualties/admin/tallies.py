@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ServiceRefusalsMixin
 from core.history import AuditHistoryMixin
 
 from ..forms import PeriodTotalForm, ReportingPeriodForm
@@ -23,7 +24,7 @@ class ReportingPeriodAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(CasualtyTally)
-class PeriodTotalAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class PeriodTotalAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     """Period totals only: figures about incidents are entered on the incident's page."""
 
     form = PeriodTotalForm
