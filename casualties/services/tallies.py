@@ -81,18 +81,16 @@ def subgroup_errors(
     return errors
 
 
-def _refuse_unless_allowed(user, tally: CasualtyTally, *, was_preferred: bool = False) -> None:
-    incidents = {tally.incident} if tally.incident_id else set()
-    if tally.pk is not None:
-        before = CasualtyTally.objects.select_related("incident").get(pk=tally.pk)
-        if before.incident_id:
-            incidents.add(before.incident)
+def _refuse_unless_allowed(user, *, incidents: Iterable[Incident | None], preferred_changed: bool) -> None:
+    """Who may write a figure: whoever may edit its incident (before and after the write), else whoever
+    enters period totals; only a reviewer changes which figure is preferred."""
+    incidents = [incident for incident in incidents if incident is not None]
     for incident in incidents:
         if not can_change_figures(user, incident):
             raise NotAllowed(f"You may not change the figures of incident {incident.public_id}.")
     if not incidents and not can_change_period_total(user):
         raise NotAllowed("You may not change period totals.")
-    if tally.is_preferred != was_preferred and not can_mark_preferred(user):
+    if preferred_changed and not can_mark_preferred(user):
         raise NotAllowed("Only a reviewer marks a figure as preferred.")
 
 
@@ -170,7 +168,7 @@ def tally_create(
     if existing is not None and can_see_tally(user, existing) and _replay(existing, values):
         return existing, False
     tally = CasualtyTally(**values)
-    _refuse_unless_allowed(user, tally)
+    _refuse_unless_allowed(user, incidents=[incident], preferred_changed=is_preferred)
     if existing is not None:
         raise AlreadyExists(existing, differing_fields(existing, values))
     try:
@@ -191,12 +189,14 @@ def tally_update(
     unknown = set(changes) - set(WRITABLE_FIELDS)
     if unknown:
         raise Invalid({name: "This field cannot be changed." for name in sorted(unknown)})
-    tally = CasualtyTally.objects.select_for_update().get(pk=tally.pk)
+    tally = CasualtyTally.objects.select_for_update(of=("self",)).select_related("incident").get(pk=tally.pk)
     tally_check_read(tally, read_at)
-    was_preferred = tally.is_preferred
+    before, was_preferred = tally.incident, tally.is_preferred
     for name, value in changes.items():
         setattr(tally, name, value)
-    _refuse_unless_allowed(user, tally, was_preferred=was_preferred)
+    _refuse_unless_allowed(
+        user, incidents=[before, tally.incident], preferred_changed=tally.is_preferred != was_preferred
+    )
     _write(saves=[tally])
     return tally
 
@@ -205,10 +205,7 @@ def tally_update(
 def tally_delete(*, user, tally: CasualtyTally, read_at: datetime.datetime | None = None) -> None:
     """Delete a figure as ``user``; with ``read_at``, refuse if it changed since the caller read it."""
     tally = CasualtyTally.objects.select_for_update(of=("self",)).select_related("incident").get(pk=tally.pk)
-    if tally.incident_id and not can_change_figures(user, tally.incident):
-        raise NotAllowed(f"You may not change the figures of incident {tally.incident.public_id}.")
-    if not tally.incident_id and not can_change_period_total(user):
-        raise NotAllowed("You may not change period totals.")
+    _refuse_unless_allowed(user, incidents=[tally.incident], preferred_changed=False)
     if read_at is not None:
         tally_check_read(tally, read_at)
     _write(deletes=[tally])
@@ -227,22 +224,20 @@ def incident_figures_save(
     whole, so a subgroup and its figure for all may change together. ``read_at`` maps a figure's id to the
     ``updated_at`` the caller read."""
     read_at = read_at or {}
-    if not can_change_figures(user, incident):
-        raise NotAllowed(f"You may not change the figures of incident {incident.public_id}.")
-    preferred_before = dict(
-        CasualtyTally.objects.filter(pk__in=[t.pk for t in saves if t.pk]).values_list("pk", "is_preferred")
-    )
+    _refuse_unless_allowed(user, incidents=[incident], preferred_changed=False)
     current = {
         t.pk: t
         for t in CasualtyTally.objects.select_for_update().filter(pk__in=[t.pk for t in [*saves, *deletes] if t.pk])
     }
+    if any(t.incident_id != incident.pk for t in current.values()):
+        raise NotAllowed(f"Only figures of incident {incident.public_id} are written with it.")
     for tally in [*saves, *deletes]:
-        if tally.pk is not None and tally.pk in read_at:
+        if tally.pk in read_at:
             tally_check_read(current[tally.pk], read_at[tally.pk])
     for tally in saves:
         tally.incident = incident
-        if tally.is_preferred != preferred_before.get(tally.pk, False) and not can_mark_preferred(user):
-            raise NotAllowed("Only a reviewer marks a figure as preferred.")
+        was_preferred = current[tally.pk].is_preferred if tally.pk else False
+        _refuse_unless_allowed(user, incidents=[incident], preferred_changed=tally.is_preferred != was_preferred)
     _write(saves=saves, deletes=deletes)
 
 
