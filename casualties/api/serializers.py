@@ -199,9 +199,7 @@ class IncidentWriteSerializer(ServiceWriteMixin, serializers.ModelSerializer):
             "title", "description", "date_start", "date_end", "date_precision", "region", "place_name", "latitude",
             "longitude", "location_precision", "incident_type", "actors", "external_id", "version",
         ]  # fmt: skip
-        validators = []  # the model's constraints are checked by full_clean on save
-
-    replayed = False
+        validators = []  # the services check the model's rules and constraints
 
     def validate_actors(self, actors: list[dict]) -> list[dict]:
         pairs = [(item["actor"].pk, item["role"]) for item in actors]
