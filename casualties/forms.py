@@ -97,16 +97,6 @@ class TallyForm(LoadedAtForm):
 class TallyInlineFormSet(forms.BaseInlineFormSet):
     """An incident's figures, checked together: one per report and key, subgroups within their ``all``."""
 
-    def changes(self) -> tuple[list[CasualtyTally], list[CasualtyTally]]:
-        """The figures to write and those to delete, for the services; noted as ``save()`` would note them,
-        for the admin's history message."""
-        deleted = [form for form in self.deleted_forms if form.instance.pk is not None]
-        changed = [form for form in self.forms if form.has_changed() and form not in self.deleted_forms]
-        self.new_objects = [form.instance for form in changed if form.instance.pk is None]
-        self.changed_objects = [(form.instance, form.changed_data) for form in changed if form.instance.pk]
-        self.deleted_objects = [form.instance for form in deleted]
-        return [form.instance for form in changed], self.deleted_objects
-
     def clean(self):
         super().clean()
         live = [

@@ -23,13 +23,14 @@ from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, visible_incidents
 from ..services import (
     StaleVersionError,
+    incident_actors_set,
     incident_figures_save,
     incident_merge,
     incident_save,
     incident_transition,
     incident_version_raise,
 )
-from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
+from .common import EstimatedCountPaginator, RegionAutocompleteSelect, formset_changes, region_search
 from .filters import CountryFilter, GovernorateFilter, SourceFilter
 
 # The verb each review action is reported with.
@@ -209,9 +210,15 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
         incident_save(incident=obj, user=request.user, expected_version=obj.version if change else None)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not CasualtyTally:
-            return super().save_formset(request, form, formset, change)
-        saves, deletes = formset.changes()
+        saves, deletes = formset_changes(formset)
+        if formset.model is IncidentActor:
+            kept = [f for f in formset.forms if f.cleaned_data.get("actor") and f not in formset.deleted_forms]
+            incident_actors_set(
+                user=request.user,
+                incident=form.instance,
+                actors=[(f.cleaned_data["actor"].pk, f.cleaned_data["role"]) for f in kept],
+            )
+            return
         incident_figures_save(
             user=request.user,
             incident=form.instance,

@@ -10,6 +10,7 @@ from sources.services import report_create, report_update
 from .estimates import estimates_rebuild, estimates_refresh, summary_drift, summary_rebuild, summary_suspend
 from .incidents import (
     StaleVersionError,
+    incident_actors_set,
     incident_create,
     incident_save,
     incident_transition,
@@ -33,6 +34,7 @@ __all__ = [
     "StaleVersionError",
     "estimates_rebuild",
     "estimates_refresh",
+    "incident_actors_set",
     "incident_create",
     "incident_figures_save",
     "incident_merge",

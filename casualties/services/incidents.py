@@ -10,7 +10,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.services import AlreadyExists, Invalid, Stale, checked_now, database_refusal, differing_fields, invalid
+from core.services import (
+    AlreadyExists,
+    Invalid,
+    NotAllowed,
+    Stale,
+    checked_now,
+    database_refusal,
+    differing_fields,
+    invalid,
+)
 
 from ..choices import ReviewStatus
 from ..models import Incident, IncidentActor
@@ -94,6 +103,14 @@ def _actors_set(*, incident: Incident, actors: Collection[tuple[int, str]]) -> N
     IncidentActor.objects.bulk_create(
         IncidentActor(incident=incident, actor_id=actor_id, role=role) for actor_id, role in sorted(wanted - current)
     )
+
+
+@transaction.atomic
+def incident_actors_set(*, user, incident: Incident, actors: Collection[tuple[int, str]]) -> None:
+    """Make ``actors`` ((actor id, role) pairs) the incident's actors, as ``user``."""
+    if not can_change_incident(user, incident):
+        raise NotAllowed("You may not edit this incident.")
+    _actors_set(incident=incident, actors=actors)
 
 
 def incident_existing(*, user, external_id: str) -> Incident | None:
