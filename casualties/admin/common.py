@@ -35,7 +35,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 def formset_changes(formset) -> tuple[list, list]:
-    """An inline formset's rows to write and to delete, for the services; noted as ``formset.save()`` would
+    """An inline formset's rows to write and to delete, for the services; noted as the formset's own saving would
     note them, for the admin's history message."""
     deleted = [form for form in formset.deleted_forms if form.instance.pk is not None]
     changed = [form for form in formset.forms if form.has_changed() and form not in formset.deleted_forms]
