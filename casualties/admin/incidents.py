@@ -20,7 +20,7 @@ from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
-from ..roles import allowed_transitions, can_change_incident, visible_incidents
+from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, visible_incidents
 from ..services import (
     StaleVersionError,
     incident_actors_set,
@@ -89,7 +89,7 @@ class TallyInline(ParentEditableInline, admin.TabularInline):
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if request.user.has_perm("casualties.review_incident"):
+        if can_mark_preferred(request.user):
             fields.append("is_preferred")
         return fields
 
