@@ -156,4 +156,5 @@ def transition_refusal(user, incident, to_status: str) -> str | None:
 
 
 def allowed_transitions(user, incident) -> list[str]:
+    """The review steps ``user`` may take on ``incident`` (none on a merged duplicate)."""
     return [to for (frm, to) in TRANSITIONS if frm == incident.status and not transition_refusal(user, incident, to)]

@@ -29,7 +29,7 @@ from ..services import (
     write_scope,
 )
 from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
-from .filters import CountryFilter, GovernorateFilter, SourceFilter
+from .filters import CountryFilter, GovernorateFilter, ReviewStateFilter, SourceFilter
 
 # The verb each review action is reported with.
 TRANSITION_VERBS = {
@@ -108,11 +108,11 @@ class IncidentActorInline(ParentEditableInline, admin.TabularInline):
 class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = IncidentForm
     inlines = [TallyInline, IncidentActorInline]
-    list_display = ["title", "date_start", "date_end", "region", "incident_type", "status"]
+    list_display = ["title", "date_start", "date_end", "region", "incident_type", "review_state"]
     list_display_links = ["title"]
     list_select_related = ["region", "incident_type"]
     list_filter = [
-        "status",
+        ReviewStateFilter,
         "incident_type",
         CountryFilter,
         GovernorateFilter,
@@ -222,6 +222,17 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
 
     # Read-only panels.
 
+    @admin.display(description="Status", ordering="status")
+    def review_state(self, obj: Incident) -> str:
+        return obj.review_state
+
+    @admin.display(description="Merged into this")
+    def merged_from(self, obj: Incident) -> str:
+        merged = list(obj.duplicates.order_by("pk"))
+        if not merged:
+            return "—"
+        return format_html_join(", ", '<a href="{}">{}</a>', ((self._change_url(m.pk), m) for m in merged))
+
     @admin.display(description="Merged into")
     def merged_into(self, obj: Incident) -> str:
         if obj.duplicate_of_id is None:
@@ -307,7 +318,7 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
                     other.date_start,
                     other.date_end,
                     other.region,
-                    other.get_status_display().lower(),
+                    other.review_state.lower(),
                     ", ".join(reasons),
                     merge,
                 )
@@ -319,8 +330,9 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
         context = dict(extra_context or {})
         if obj is not None:
             context.update(
-                review_status=obj.get_status_display(),
+                review_status=obj.review_state,
                 merged_into=self.merged_into(obj),
+                merged_from=self.merged_from(obj),
                 workflow_buttons=self._workflow_buttons(request, obj),
                 duplicate_items=self._duplicate_items(request, obj),
             )

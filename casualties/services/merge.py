@@ -49,6 +49,19 @@ def _move_tallies(*, duplicate: Incident, into: Incident) -> int:
     return moved
 
 
+def _move_actors(*, duplicate: Incident, into: Incident) -> None:
+    """The survivor keeps its own account of who did what: it gains only the actors it does not name at all, with
+    the duplicate's roles for them; an actor both name keeps the survivor's role(s)."""
+    named = set(IncidentActor.objects.filter(incident=into).values_list("actor_id", flat=True))
+    IncidentActor.objects.bulk_create(
+        IncidentActor(incident=into, actor_id=actor_id, role=role)
+        for actor_id, role in IncidentActor.objects.filter(incident=duplicate)
+        .order_by("actor_id", "role")
+        .values_list("actor_id", "role")
+        if actor_id not in named
+    )
+
+
 def _refuse_subgroup_above_all(incident: Incident) -> None:
     """The of-which rule over the merged figures, checked now rather than by the database at commit."""
     larger_than_all = CasualtyTally.objects.filter(
@@ -90,12 +103,7 @@ def incident_merge(*, duplicate: Incident, into: Incident, user) -> Incident:
     if duplicate.duplicate_of_id is not None:
         raise MergeRefused(f"“{duplicate}” is already merged into incident #{duplicate.duplicate_of_id}.")
     _move_tallies(duplicate=duplicate, into=into)
-    have = set(IncidentActor.objects.filter(incident=into).values_list("actor_id", "role"))
-    IncidentActor.objects.bulk_create(
-        IncidentActor(incident=into, actor_id=actor_id, role=role)
-        for actor_id, role in IncidentActor.objects.filter(incident=duplicate).values_list("actor_id", "role")
-        if (actor_id, role) not in have
-    )
+    _move_actors(duplicate=duplicate, into=into)
     for earlier in Incident.objects.filter(duplicate_of=duplicate):
         earlier.duplicate_of = into
         earlier.updated_by = user
