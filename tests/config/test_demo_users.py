@@ -31,7 +31,7 @@ def test_creates_an_administrator_a_data_entry_user_and_a_reviewer_and_prints_th
     assert (users["admin"].is_superuser, users["admin"].is_staff) == (True, True)
     assert [g.name for g in users["entry"].groups.all()] == [DATA_ENTRY]
     assert [g.name for g in users["reviewer"].groups.all()] == [REVIEWER]
-    assert not users["entry"].is_superuser and users["entry"].is_staff
+    assert (users["entry"].is_superuser, users["entry"].is_staff) == (False, True)
     for username, password in passwords(output).items():
         assert users[username].check_password(password)
     assert len(passwords(output)) == 3
