@@ -19,7 +19,7 @@ from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyInlineForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
-from ..roles import allowed_transitions, can_change_incident, visible_incidents
+from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, can_merge, visible_incidents
 from ..services import (
     StaleVersionError,
     incident_merge,
@@ -87,7 +87,7 @@ class TallyInline(ParentEditableInline, admin.TabularInline):
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if request.user.has_perm("casualties.review_incident"):
+        if can_mark_preferred(request.user):
             fields.append("is_preferred")
         return fields
 
@@ -287,9 +287,7 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
     def _duplicate_items(self, request, obj: Incident) -> list[str]:
         candidates = visible_incidents(request.user, Incident.objects.all())
         found = incident_possible_duplicates(incident=obj, limit=10, candidates=candidates)
-        can_merge = obj.duplicate_of_id is None and (
-            request.user.is_superuser or request.user.has_perm("casualties.merge_incident")
-        )
+        may_merge = obj.duplicate_of_id is None and can_merge(request.user)
         items = []
         for other in found:
             reasons = [
@@ -307,7 +305,7 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
                     "Merge this incident into it</button>",
                     reverse("admin:casualties_incident_merge", args=[obj.pk, other.pk]),
                 )
-                if can_merge
+                if may_merge
                 else ""
             )
             items.append(

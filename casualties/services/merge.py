@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from ..choices import CasualtyGroup
 from ..models import CasualtyTally, Incident, IncidentActor
-from ..roles import _is_user
+from ..roles import can_merge
 from .base import write_service
 from .estimates import estimates_refresh
 
@@ -92,7 +92,7 @@ def incident_merge(*, duplicate: Incident, into: Incident, user) -> Incident:
     The duplicate row stays (with ``duplicate_of`` set) so links and history keep working; incidents
     already merged into it are re-pointed to ``into``. Estimates of both are recomputed.
     """
-    if not _is_user(user) or not (user.is_superuser or user.has_perm("casualties.merge_incident")):
+    if not can_merge(user):
         raise PermissionDenied("Only reviewers can merge duplicates.")
     locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[duplicate.pk, into.pk])}
     duplicate, into = locked[duplicate.pk], locked[into.pk]
