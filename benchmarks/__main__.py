@@ -36,6 +36,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    from config.embedded_db import use_embedded_unless_configured
+
+    use_embedded_unless_configured()
     import django
 
     django.setup()

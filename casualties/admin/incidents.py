@@ -20,7 +20,7 @@ from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
-from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, visible_incidents
+from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, can_merge, visible_incidents
 from ..services import (
     StaleVersionError,
     incident_actors_set,
@@ -28,10 +28,10 @@ from ..services import (
     incident_merge,
     incident_save,
     incident_transition,
-    incident_version_raise,
+    write_scope,
 )
 from .common import EstimatedCountPaginator, RegionAutocompleteSelect, formset_changes, region_search
-from .filters import CountryFilter, GovernorateFilter, SourceFilter
+from .filters import CountryFilter, GovernorateFilter, ReviewStateFilter, SourceFilter
 
 # The verb each review action is reported with.
 TRANSITION_VERBS = {
@@ -110,11 +110,11 @@ class IncidentActorInline(ParentEditableInline, admin.TabularInline):
 class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = IncidentForm
     inlines = [TallyInline, IncidentActorInline]
-    list_display = ["title", "date_start", "date_end", "region", "incident_type", "status"]
+    list_display = ["title", "date_start", "date_end", "region", "incident_type", "review_state"]
     list_display_links = ["title"]
     list_select_related = ["region", "incident_type"]
     list_filter = [
-        "status",
+        ReviewStateFilter,
         "incident_type",
         CountryFilter,
         GovernorateFilter,
@@ -205,6 +205,13 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
             text |= Q(region_id__in=list(Region.objects.filter(in_regions).values_list("pk", flat=True)))
         return queryset.filter(text), False
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The incident and its figures and actors saved from one page are one write: one new version.
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with write_scope():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         # The form already holds the row lock and checked the version it was loaded at.
         incident_save(incident=obj, user=request.user, expected_version=obj.version if change else None)
@@ -227,15 +234,18 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
             read_at={f.instance.pk: f.cleaned_data.get("loaded_at") for f in formset.forms if f.instance.pk},
         )
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        loaded = form.cleaned_data.get("loaded_version")
-        if change and form.instance.version == loaded and any(formset.has_changed() for formset in formsets):
-            # Only figures or actors changed: the incident's version still moves, so that a colleague
-            # editing the same page at the same time is told, not overwritten.
-            incident_version_raise(incident=form.instance)
-
     # Read-only panels.
+
+    @admin.display(description="Status", ordering="status")
+    def review_state(self, obj: Incident) -> str:
+        return obj.review_state
+
+    @admin.display(description="Merged into this")
+    def merged_from(self, obj: Incident) -> str:
+        merged = list(obj.duplicates.order_by("pk"))
+        if not merged:
+            return "—"
+        return format_html_join(", ", '<a href="{}">{}</a>', ((self._change_url(m.pk), m) for m in merged))
 
     @admin.display(description="Merged into")
     def merged_into(self, obj: Incident) -> str:
@@ -291,9 +301,7 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
     def _duplicate_items(self, request, obj: Incident) -> list[str]:
         candidates = visible_incidents(request.user, Incident.objects.all())
         found = incident_possible_duplicates(incident=obj, limit=10, candidates=candidates)
-        can_merge = obj.duplicate_of_id is None and (
-            request.user.is_superuser or request.user.has_perm("casualties.merge_incident")
-        )
+        may_merge = obj.duplicate_of_id is None and can_merge(request.user)
         items = []
         for other in found:
             reasons = [
@@ -311,7 +319,7 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
                     "Merge this incident into it</button>",
                     reverse("admin:casualties_incident_merge", args=[obj.pk, other.pk]),
                 )
-                if can_merge
+                if may_merge
                 else ""
             )
             items.append(
@@ -322,7 +330,7 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
                     other.date_start,
                     other.date_end,
                     other.region,
-                    other.get_status_display().lower(),
+                    other.review_state.lower(),
                     ", ".join(reasons),
                     merge,
                 )
@@ -334,8 +342,9 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
         context = dict(extra_context or {})
         if obj is not None:
             context.update(
-                review_status=obj.get_status_display(),
+                review_status=obj.review_state,
                 merged_into=self.merged_into(obj),
+                merged_from=self.merged_from(obj),
                 workflow_buttons=self._workflow_buttons(request, obj),
                 duplicate_items=self._duplicate_items(request, obj),
             )

@@ -14,12 +14,12 @@ import pgtrigger.migrations
 import sources.models
 import uuid
 from django.conf import settings
-from pathlib import Path
 
 import django.contrib.postgres.operations
 from django.db import migrations, models
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+from ._sql import frozen_sql
+
 
 
 class Migration(migrations.Migration):
@@ -889,11 +889,11 @@ class Migration(migrations.Migration):
             trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "casualties_casualtytallyevent" ("best", "casualty_group", "created_at", "high", "id", "incident_id", "is_preferred", "low", "notes", "outcome", "period", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "qualifier", "region_id", "report_id", "reported_phrase", "reporting_period_id", "source_id", "status", "updated_at") VALUES (OLD."best", OLD."casualty_group", OLD."created_at", OLD."high", OLD."id", OLD."incident_id", OLD."is_preferred", OLD."low", OLD."notes", OLD."outcome", OLD."period", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."qualifier", OLD."region_id", OLD."report_id", OLD."reported_phrase", OLD."reporting_period_id", OLD."source_id", OLD."status", OLD."updated_at"); RETURN NULL;', hash='abf2cdd3822f7b4ba9d8c665aa7e48ccbe53ed3c', operation='DELETE', pgid='pgtrigger_delete_delete_7b3a5', table='casualties_casualtytally', when='AFTER')),
         ),
         migrations.RunSQL(
-            (SQL_DIR / "estimates.sql").read_text(),
+            frozen_sql("0001_estimates.sql", "a02b2d90ca52afa935123bec0afb4f23728c1e90484bd9d0f7165d26fee7ae05"),
             reverse_sql="DROP FUNCTION IF EXISTS casualties_refresh_estimates(bigint[]);",
         ),
         migrations.RunSQL(
-            (SQL_DIR / "report_sync.sql").read_text(),
+            frozen_sql("0001_report_sync.sql", "0d68ef9c34b8802463448053cf046f0a42d01b07109e2c4ab2a12486b3ee8f98"),
             reverse_sql="DROP TRIGGER IF EXISTS casualties_report_changed ON sources_report;"
             " DROP FUNCTION IF EXISTS casualties_report_changed();",
         ),

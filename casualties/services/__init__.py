@@ -7,15 +7,16 @@ The admin, the API, the importers and the management commands call them; each ta
 
 from sources.services import report_create, report_update
 
+from .base import write_scope, write_service
 from .estimates import estimates_rebuild, estimates_refresh, summary_drift, summary_rebuild, summary_suspend
 from .incidents import (
     StaleVersionError,
     incident_actors_set,
     incident_create,
     incident_save,
+    incident_touch,
     incident_transition,
     incident_update,
-    incident_version_raise,
     lock_current_version,
 )
 from .merge import MergeRefused, incident_merge
@@ -39,9 +40,9 @@ __all__ = [
     "incident_figures_save",
     "incident_merge",
     "incident_save",
+    "incident_touch",
     "incident_transition",
     "incident_update",
-    "incident_version_raise",
     "lock_current_version",
     "period_total_errors",
     "report_create",
@@ -54,4 +55,6 @@ __all__ = [
     "tally_create",
     "tally_delete",
     "tally_update",
+    "write_scope",
+    "write_service",
 ]

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from core.services import (
@@ -24,6 +23,10 @@ from core.services import (
 from ..choices import ReviewStatus
 from ..models import Incident, IncidentActor
 from ..roles import can_change_incident, transition_refusal
+from .base import write_service
+
+# Stamped by the database or by the workflow, never compared to decide whether an edit changed anything.
+_BOOKKEEPING = {"version", "version_mark", "created_at", "updated_at", "created_by", "updated_by"}
 
 
 class StaleVersionError(Stale):
@@ -37,34 +40,54 @@ class StaleVersionError(Stale):
         )
 
 
-def lock_current_version(incident: Incident, expected_version: int | None) -> None:
-    """Lock the row and refuse the write if it moved on since ``expected_version`` was read."""
-    current = Incident.objects.select_for_update().values_list("version", flat=True).get(pk=incident.pk)
-    if expected_version is not None and current != expected_version:
-        raise StaleVersionError(expected=expected_version, current=current)
+def lock_current_version(incident: Incident, expected_version: int | None) -> Incident:
+    """Lock the row and refuse the write if it moved on since ``expected_version`` was read; returns the row as
+    it is in the database."""
+    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleVersionError(expected=expected_version, current=current.version)
+    return current
 
 
-@transaction.atomic
+def _changed_fields(incident: Incident, current: Incident) -> list[str]:
+    return [
+        field.name
+        for field in Incident._meta.concrete_fields
+        if field.name not in _BOOKKEEPING and field.value_from_object(incident) != field.value_from_object(current)
+    ]
+
+
+@write_service
 def incident_save(*, incident: Incident, user, expected_version: int | None = None) -> Incident:
     """Validate and save an incident as ``user``; with ``expected_version``, refuse a stale edit.
 
-    The database raises the version on every UPDATE, so any change made by anyone since the
-    editor loaded the record is detected, whatever path it came by.
+    The database raises the version on every change, so any change made by anyone since the editor
+    loaded the record is detected, whatever path it came by. A save that changes nothing writes
+    nothing: no new version, no audit event, and ``user`` does not become the last to change it.
     """
     if not can_change_incident(user, incident):
         raise PermissionDenied("You may not edit this incident.")
-    if incident.pk is None:
-        incident.created_by = user
-    else:
-        lock_current_version(incident, expected_version)
-    incident.updated_by = user
     incident.full_clean()
-    incident.save()
-    incident.refresh_from_db(fields=["version", "updated_at"])
+    if incident.pk is None:
+        incident.created_by = incident.updated_by = user
+        incident.save()
+    else:
+        changed = _changed_fields(incident, lock_current_version(incident, expected_version))
+        if changed:
+            incident.updated_by = user
+            incident.save(update_fields=[*changed, "updated_by", "updated_at"])
+    incident.refresh_from_db(fields=["version", "updated_at", "updated_by"])
     return incident
 
 
-@transaction.atomic
+@write_service
+def incident_touch(*, incident: Incident, user) -> None:
+    """Record that ``user`` changes what belongs to ``incident`` (its figures or actors) in this write: they become
+    the last to have changed it, and its version rises once for the whole write. Call it before writing the rows."""
+    Incident.objects.filter(pk=incident.pk).exclude(updated_by=user).update(updated_by=user)
+
+
+@write_service
 def incident_transition(*, incident: Incident, to_status: str, user, expected_version: int | None = None) -> Incident:
     """Move an incident through the review workflow (draft → submitted → verified, or rejected)."""
     lock_current_version(incident, expected_version)
@@ -82,11 +105,6 @@ def incident_transition(*, incident: Incident, to_status: str, user, expected_ve
     return incident
 
 
-def incident_version_raise(*, incident: Incident) -> None:
-    """Raise the version of an incident whose figures or actors alone changed, so a colleague's stale edit is told."""
-    Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1)
-
-
 # What an incident create or update may set; the rest (status, review, merge) has its own services.
 INCIDENT_FIELDS = (
     "title", "description", "date_start", "date_end", "date_precision", "region", "place_name", "latitude",
@@ -94,10 +112,12 @@ INCIDENT_FIELDS = (
 )  # fmt: skip
 
 
-def _actors_set(*, incident: Incident, actors: Collection[tuple[int, str]]) -> None:
+def _actors_set(*, incident: Incident, actors: Collection[tuple[int, str]], user) -> None:
     """Make ``actors`` ((actor id, role) pairs) the incident's actors, touching only the rows that differ."""
     wanted = set(actors)
     current = set(incident.actor_roles.values_list("actor_id", "role"))
+    if wanted != current:
+        incident_touch(incident=incident, user=user)
     for actor_id, role in current - wanted:
         incident.actor_roles.filter(actor_id=actor_id, role=role).delete()
     IncidentActor.objects.bulk_create(
@@ -105,12 +125,12 @@ def _actors_set(*, incident: Incident, actors: Collection[tuple[int, str]]) -> N
     )
 
 
-@transaction.atomic
+@write_service
 def incident_actors_set(*, user, incident: Incident, actors: Collection[tuple[int, str]]) -> None:
     """Make ``actors`` ((actor id, role) pairs) the incident's actors, as ``user``."""
     if not can_change_incident(user, incident):
         raise NotAllowed("You may not edit this incident.")
-    _actors_set(incident=incident, actors=actors)
+    _actors_set(incident=incident, actors=actors, user=user)
 
 
 def incident_existing(*, user, external_id: str) -> Incident | None:
@@ -127,7 +147,7 @@ def _differing(incident: Incident, values: Mapping[str, Any], actors: Collection
     return differing
 
 
-@transaction.atomic
+@write_service
 def incident_create(
     *, user, values: Mapping[str, Any], actors: Collection[tuple[int, str]] = ()
 ) -> tuple[Incident, bool]:
@@ -147,7 +167,7 @@ def incident_create(
             with transaction.atomic():
                 incident_save(incident=incident, user=user)
                 checked_now(Incident)
-                _actors_set(incident=incident, actors=actors)
+                _actors_set(incident=incident, actors=actors, user=user)
             return incident, True
         except (ValidationError, IntegrityError) as exc:
             # An identical request racing this one may have created it first.
@@ -162,7 +182,7 @@ def incident_create(
     return existing, False
 
 
-@transaction.atomic
+@write_service
 def incident_update(
     *,
     user,
@@ -187,5 +207,5 @@ def incident_update(
     except ValidationError as exc:
         raise invalid(exc) from exc
     if actors is not None:
-        _actors_set(incident=incident, actors=actors)
+        _actors_set(incident=incident, actors=actors, user=user)
     return incident

@@ -30,6 +30,8 @@ from sources.models import Report
 from ..choices import CasualtyGroup, Qualifier
 from ..models import CasualtyTally, Incident, Region, ReportingPeriod
 from ..roles import can_change_figures, can_change_period_total, can_mark_preferred, can_see_tally
+from .base import write_service
+from .incidents import incident_touch
 from .periods import period_total_errors
 
 # The fields that name a figure: a second figure with the same key is the same figure entered twice.
@@ -133,7 +135,7 @@ def _replay(existing: CasualtyTally, values: Mapping[str, Any]) -> bool:
     return not differing_fields(existing, values)
 
 
-@transaction.atomic
+@write_service
 def tally_create(
     *,
     user,
@@ -172,7 +174,7 @@ def tally_create(
     if existing is not None:
         raise AlreadyExists(existing, differing_fields(existing, values))
     try:
-        _write(saves=[tally])
+        _write(user=user, incidents=[incident], saves=[tally])
     except Invalid:
         existing = tally_existing(values=values)  # an identical request, racing this one, may have won
         if existing is not None and _replay(existing, values):
@@ -181,7 +183,7 @@ def tally_create(
     return tally, True
 
 
-@transaction.atomic
+@write_service
 def tally_update(
     *, user, tally: CasualtyTally, read_at: datetime.datetime | None, changes: Mapping[str, Any]
 ) -> CasualtyTally:
@@ -194,24 +196,23 @@ def tally_update(
     before, was_preferred = tally.incident, tally.is_preferred
     for name, value in changes.items():
         setattr(tally, name, value)
-    _refuse_unless_allowed(
-        user, incidents=[before, tally.incident], preferred_changed=tally.is_preferred != was_preferred
-    )
-    _write(saves=[tally])
+    incidents = [before, tally.incident]
+    _refuse_unless_allowed(user, incidents=incidents, preferred_changed=tally.is_preferred != was_preferred)
+    _write(user=user, incidents=incidents, saves=[tally])
     return tally
 
 
-@transaction.atomic
+@write_service
 def tally_delete(*, user, tally: CasualtyTally, read_at: datetime.datetime | None = None) -> None:
     """Delete a figure as ``user``; with ``read_at``, refuse if it changed since the caller read it."""
     tally = CasualtyTally.objects.select_for_update(of=("self",)).select_related("incident").get(pk=tally.pk)
     _refuse_unless_allowed(user, incidents=[tally.incident], preferred_changed=False)
     if read_at is not None:
         tally_check_read(tally, read_at)
-    _write(deletes=[tally])
+    _write(user=user, incidents=[tally.incident], deletes=[tally])
 
 
-@transaction.atomic
+@write_service
 def incident_figures_save(
     *,
     user,
@@ -224,7 +225,8 @@ def incident_figures_save(
     whole, so a subgroup and its figure for all may change together. ``read_at`` maps a figure's id to the
     ``updated_at`` the caller read."""
     read_at = read_at or {}
-    _refuse_unless_allowed(user, incidents=[incident], preferred_changed=False)
+    if not (saves or deletes):
+        return
     current = {
         t.pk: t
         for t in CasualtyTally.objects.select_for_update().filter(pk__in=[t.pk for t in [*saves, *deletes] if t.pk])
@@ -236,13 +238,22 @@ def incident_figures_save(
             tally_check_read(current[tally.pk], read_at[tally.pk])
     for tally in saves:
         tally.incident = incident
-        was_preferred = current[tally.pk].is_preferred if tally.pk else False
-        _refuse_unless_allowed(user, incidents=[incident], preferred_changed=tally.is_preferred != was_preferred)
-    _write(saves=saves, deletes=deletes)
+    preferred_changed = any(t.is_preferred != (current[t.pk].is_preferred if t.pk else False) for t in saves)
+    _refuse_unless_allowed(user, incidents=[incident], preferred_changed=preferred_changed)
+    _write(user=user, incidents=[incident], saves=saves, deletes=deletes)
 
 
-def _write(*, saves: Sequence[CasualtyTally] = (), deletes: Sequence[CasualtyTally] = ()) -> None:
+def _write(
+    *,
+    user,
+    incidents: Iterable[Incident | None],
+    saves: Sequence[CasualtyTally] = (),
+    deletes: Sequence[CasualtyTally] = (),
+) -> None:
+    """Write the figures, all or nothing; ``user`` becomes the last to have changed their ``incidents``."""
     with transaction.atomic():
+        for incident in {i.pk: i for i in incidents if i is not None}.values():
+            incident_touch(incident=incident, user=user)
         for tally in deletes:
             tally.delete()
         for tally in saves:
