@@ -16,6 +16,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
+from core.filters import refuse_unknown_parameters
+
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome
 from ..csv_stream import csv_stream
 from ..exports import export_filename
@@ -248,9 +250,7 @@ class AggregateView(APIView):
     def _validated(self, request) -> tuple[dict, dict]:
         own = set(AggregateParamsSerializer._declared_fields)
         known = own | set(IncidentFilterSet.base_filters) | {"format"}
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise ValidationError({name: "Unknown parameter." for name in unknown})
+        refuse_unknown_parameters(request.query_params, known)
         filter_data = request.query_params.copy()
         for name in [*own, "format"]:
             filter_data.pop(name, None)

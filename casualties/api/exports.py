@@ -7,6 +7,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from core.filters import refuse_unknown_parameters
+
 from ..exports import (
     INCIDENTS,
     PERIOD_TOTALS,
@@ -68,9 +70,7 @@ class ExportView(APIView):
 
     def get(self, request, *args, **kwargs):
         params = request.query_params
-        unknown = sorted(set(params) - set(self.filterset_class.base_filters) - {"hxl"})
-        if unknown:
-            raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+        refuse_unknown_parameters(params, {*self.filterset_class.base_filters, "hxl"})
         if params.get("hxl", "") not in HXL_VALUES:
             raise ValidationError({"hxl": ["Use hxl=1 to add the HXL hashtag row under the header, or hxl=0."]})
         filterset = self.filterset_class(params, queryset=self.get_queryset(), request=request)

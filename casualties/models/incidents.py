@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from core.models import not_in_future
+from core.models import date_range_errors, not_in_future
 
 from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, RemovalReason, ReviewStatus
 from .common import audited, point_valid
@@ -258,7 +258,7 @@ class Incident(models.Model):
         return all(getattr(self, field) == value for field, value in PUBLIC_SET.items())
 
     def clean(self) -> None:
-        errors = {}
+        errors = date_range_errors(start=self.date_start, end=self.date_end)
         if self.region_id and self.location_precision:
             region_level = self.region.level
             claimed = PRECISION_FOR_LEVEL.get(region_level)
@@ -272,6 +272,8 @@ class Incident(models.Model):
             errors["longitude" if self.longitude is None else "latitude"] = (
                 "Give both latitude and longitude, or neither."
             )
+        if self.location_precision in (LocationPrecision.EXACT, LocationPrecision.NEAR) and self.latitude is None:
+            errors.setdefault("latitude", "An exact or nearby location needs its latitude and longitude.")
         if self.duplicate_of_id and self.duplicate_of_id == self.pk:
             errors["duplicate_of"] = "An incident cannot be a duplicate of itself."
         if errors:

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from psycopg.types.range import Range
 
-from core.models import not_in_future
+from core.models import date_range_errors, not_in_future
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome, Qualifier
 from .common import audited, touch_updated_at
@@ -73,6 +73,11 @@ class ReportingPeriod(models.Model):
 
     def natural_key(self):
         return (self.date_start.isoformat(), self.date_end.isoformat())
+
+    def clean(self) -> None:
+        errors = date_range_errors(start=self.date_start, end=self.date_end)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def days(self) -> int:
@@ -296,8 +301,11 @@ class CasualtyTally(models.Model):
             errors["region" if not self.region_id else "reporting_period"] = (
                 "Give an incident, or a region and a reporting period."
             )
-        if None not in (self.low, self.best, self.high) and not (self.low <= self.best <= self.high):
-            errors["best"] = f"Low ({self.low}) ≤ best ({self.best}) ≤ high ({self.high}) must hold."
+        if None not in (self.low, self.best, self.high):
+            if self.low > self.best:
+                errors["low"] = f"The low figure ({self.low}) is above the best ({self.best})."
+            if self.high < self.best:
+                errors["high"] = f"The high figure ({self.high}) is below the best ({self.best})."
         if errors:
             raise ValidationError(errors)
         self.copy_denormalized()

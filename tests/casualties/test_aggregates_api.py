@@ -290,7 +290,7 @@ def test_a_matching_if_none_match_gets_304_and_a_change_a_new_etag(api_client, p
             "incident_type",
             "Does not apply with basis=reported_totals: period totals are not about incidents.",
         ),
-        ({"intervall": "month"}, "intervall", "Unknown parameter."),
+        ({"intervall": "month"}, "intervall", "Unknown parameter; did you mean interval?"),
         ({"date_from": "July 2017"}, "date_from", "Enter a valid date."),
         ({"region": "XX99"}, "region", "No region has the code 'XX99'."),
         ({"format": "xml"}, "format", 'Use "json" or "csv".'),
