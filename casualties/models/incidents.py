@@ -2,10 +2,11 @@ import uuid
 
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.fields import DateRangeField
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 
 from core.models import not_in_future
@@ -24,6 +25,13 @@ PRECISION_FOR_LEVEL = {
 
 # The public set in SQL, for triggers: verified and not merged into another incident.
 PUBLIC_SQL = f"({{row}}.status = '{ReviewStatus.VERIFIED}' AND {{row}}.duplicate_of_id IS NULL)"
+
+
+def incident_span() -> Func:
+    """The incident's dates as one range, both ends included: what the span index holds."""
+    return Func(
+        F("date_start"), F("date_end"), template="daterange(%(expressions)s, '[]')", output_field=DateRangeField()
+    )
 
 
 class IncidentTypeManager(models.Manager):
@@ -115,6 +123,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
+            # Incidents whose dates overlap a window, in an area: the possible duplicates' candidates.
+            GistIndex(incident_span(), F("region"), name="casualties_incident_span"),
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
             # The admin's search looks in the description and the place as reported as well as the title.
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="casualties_incident_descr_trgm"),

@@ -214,7 +214,8 @@ class CasualtyTally(models.Model):
                     UNION ALL
                     SELECT x.* FROM casualties_casualtytally x
                      WHERE x.report_id = t.report_id AND x.region_id = t.region_id
-                       AND x.reporting_period_id = t.reporting_period_id AND x.outcome = t.outcome AND x.status = t.status
+                       AND x.reporting_period_id = t.reporting_period_id
+                       AND x.outcome = t.outcome AND x.status = t.status
                   )
                   SELECT sub.id AS sub_id, sub.casualty_group, sub.best AS sub_best, sub.high AS sub_high,
                          total.id AS all_id, total.best AS all_best, total.high AS all_high
