@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             index=django.contrib.postgres.indexes.GistIndex(models.Func(models.F('date_start'), models.F('date_end'), output_field=django.contrib.postgres.fields.ranges.DateRangeField(), template="daterange(%(expressions)s, '[]')"), models.F('region'), name='casualties_incident_span'),
         ),
         migrations.RunSQL(
-            frozen_sql("0014_summary.sql", "e983b6a50797549b17412a20f622406bf331a87c0e99f73ad37a04087e8bd870"),
+            frozen_sql("0014_summary.sql", "be9a1f1800f81022d0c3f565744161b38a56b49ab50121cfa76df8c94c3ae05e"),
             reverse_sql=[
                 frozen_sql("0010_summary.sql", "155c759ef7ec3cb65adf7c50d3a930407dc4e65c7f140cbe2f23d25a763c52f6"),
                 "DROP FUNCTION casualties_summary_buckets(date); DROP FUNCTION casualties_summary_level(varchar);",

@@ -50,7 +50,8 @@ class ReportingPeriod(models.Model):
         ]
         triggers = [
             touch_updated_at(),
-            # Tallies carry a copy of their period's range for the overlap constraint; keep it in step.
+            # Tallies carry a copy of their period's range for the overlap constraint; keep it in step (the
+            # period's own totals, by the reporting_period_id index).
             pgtrigger.Trigger(
                 name="period_range_to_tallies",
                 operation=pgtrigger.UpdateOf("date_start", "date_end"),

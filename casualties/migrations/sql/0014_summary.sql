@@ -205,6 +205,8 @@ CREATE TRIGGER casualties_summary_cell_valid AFTER INSERT OR UPDATE ON casualtie
                           AND (NEW.figure <> '' OR NEW.high = 0)))
   EXECUTE FUNCTION casualties_summary_cell_refused();
 
+-- Every trigger below reads and writes only the rows of the statement's incidents (through their keys) and the
+-- cells those fall in, whatever the size of the tables (tests/casualties/test_trigger_bounds.py).
 -- Incidents: one entering the public set adds its count and its estimates; one leaving takes them away; one
 -- moving in time or place (while public) is taken from its old cells and added to its new ones.
 CREATE OR REPLACE FUNCTION casualties_summary_on_incident() RETURNS trigger
@@ -302,7 +304,8 @@ BEGIN
 END;
 $$;
 
--- Regions: a change of path above admin2 moves the cells of the public incidents in the region.
+-- Regions: a change of path above admin2 moves the cells of the public incidents in the region: bounded by that
+-- region's incidents (the region_id index), and nothing is read for a change that leaves the cut path alone.
 CREATE OR REPLACE FUNCTION casualties_summary_on_region() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
