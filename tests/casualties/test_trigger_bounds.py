@@ -320,4 +320,3 @@ def test_the_measurement_sees_a_statement_that_reads_a_whole_table(measured):
     small, large = measured[CONTROL]
     assert small["casualties_casualtytally"][0] == large["casualties_casualtytally"][0] == 1
     assert large["casualties_casualtytally"][1] > 2 * GROWTH / 3 * small["casualties_casualtytally"][1] > 0
-
