@@ -359,7 +359,7 @@ def reported_totals_aggregate(
       source published no total for it, which is not the same as zero.
     """
     grouping = _Grouping(interval, region_level)
-    inner_sql, inner_params = _ids_sql(totals)
+    inner_sql, inner_params = ids_sql(totals)
     region_sql, region_params = grouping.region()
     if interval is None:
         pieces = "SELECT tot.*, NULL::date AS bucket, tot.d1 - tot.d0 AS days FROM tot"
@@ -416,7 +416,7 @@ def _joins_many(query) -> bool:
     )
 
 
-def _ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
+def ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
     """The ids of ``queryset`` as parameterised SQL to embed in ``IN (...)``."""
     try:
         return queryset.order_by().values("pk").query.sql_with_params()
