@@ -316,6 +316,8 @@ def aggregate_statements(context) -> list[str]:
 def test_a_request_whose_summary_cells_exceed_the_cap_is_refused_before_any_row_is_grouped(idlib):
     for day in range(1, 5):  # four days in one district: four day cells
         IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, day))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casualties_summarycell")  # as autovacuum would: the planner's estimate is 4 cells
 
     with CaptureQueriesContext(connection) as context, pytest.raises(AggregateTooLarge) as refused:
         incident_basis_aggregate(
@@ -325,10 +327,9 @@ def test_a_request_whose_summary_cells_exceed_the_cap_is_refused_before_any_row_
             options=AggregateOptions("day", 2, cap=3),
         )
 
-    assert "more than 3 rows" in str(refused.value)
+    assert "would return more than 3 rows" in str(refused.value)
     assert aggregate_statements(context) == []
-    [check] = data_queries(context)
-    assert "casualties_summarycell" in check
+    assert any("casualties_summarycell" in sql for sql in data_queries(context))
     # The same request at sub-district level (read from the incidents) is refused by the same cells, before the work.
     with CaptureQueriesContext(connection) as context, pytest.raises(AggregateTooLarge):
         incident_basis_aggregate(
