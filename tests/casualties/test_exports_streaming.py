@@ -49,15 +49,14 @@ def generate_incidents(count: int) -> None:
         cursor.execute("ANALYZE casualties_incident")
 
 
-def test_a_200k_row_export_streams_in_constant_memory_with_a_quick_first_byte(api_client):
+def test_a_200k_row_export_streams_in_constant_memory(api_client):
+    # That the first rows come without a sort or count first is proven on the plan (test_exports_plan.py), not timed.
     generate_incidents(200_000)
     process = psutil.Process()
 
-    started = time.monotonic()
     response = api_client.get(URL)
     chunks = iter(response.streaming_content)
     first = next(chunks) + next(chunks)  # the header, then the first rows
-    first_byte_seconds = time.monotonic() - started
     baseline = peak = process.memory_info().rss
     size, lines = len(first), first.count(b"\r\n")
     for number, chunk in enumerate(chunks):
@@ -69,7 +68,6 @@ def test_a_200k_row_export_streams_in_constant_memory_with_a_quick_first_byte(ap
     assert lines == 200_001  # header and rows
     assert receipt_row_count(api_client, response) == 200_000
     assert size > 40 * MB
-    assert first_byte_seconds < 1.5
     assert peak - baseline < 0.2 * size, f"grew {(peak - baseline) / MB:.1f} MB for {size / MB:.1f} MB streamed"
 
 
