@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from .exports import INCIDENTS, can_export_unpublished, export_response
+from .exports import INCIDENTS, export_response
 from .models import ExportLog
-from .roles import can_read_export_log
+from .roles import can_export_unpublished, can_read_export_log
 
 
 class IncidentCsvExportMixin:

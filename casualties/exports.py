@@ -28,7 +28,7 @@ from .csv_stream import csv_stream
 from .export_columns import EXPORTS, INCIDENTS, PERIOD_TOTALS, TALLIES, Column, Export
 from .filtersets import CasualtyTallyFilterSet
 from .models import CasualtyTally, ExportLog, Incident
-from .roles import counted_filter, visible_filter
+from .roles import can_export_unpublished, counted_filter, visible_filter
 from .selectors import ids_sql
 
 __all__ = ["EXPORTS", "INCIDENTS", "PERIOD_TOTALS", "TALLIES", "Column", "Export"]
@@ -42,10 +42,6 @@ CHUNK_BYTES = 64 * 1024
 
 # Receipts are addressed by a signed export-log id, so that one client cannot read another's.
 RECEIPT_SALT = "casualties.export-receipt"
-
-
-def can_export_unpublished(user) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm("casualties.export_data"))
 
 
 def exportable_filter(user, *, statuses_requested: bool, prefix: str = "") -> Q:

@@ -1,4 +1,4 @@
--- The aggregate summary: sums over the public set (verified incidents not merged into another), kept
+-- The aggregate summary: sums over the public set (casualties_incident_is_public: verified, not merged), kept
 -- current in the writing transaction by the triggers at the end of this file, so the common aggregate
 -- requests read a few thousand cells instead of a million incidents (casualties.selectors.summary_aggregate).
 --
@@ -123,7 +123,7 @@ LANGUAGE sql STABLE AS $$
   WITH x AS MATERIALIZED (
     SELECT i.id, i.date_start AS day, casualties_summary_path(r.path) AS path
       FROM casualties_incident i JOIN casualties_region r ON r.id = i.region_id
-     WHERE i.status = 'verified' AND i.duplicate_of_id IS NULL
+     WHERE casualties_incident_is_public(i.status, i.duplicate_of_id)
   ),
   e AS MATERIALIZED (
     SELECT x.id, x.day, x.path, e.outcome, e.status, e.casualty_group,
@@ -219,23 +219,23 @@ BEGIN
     PERFORM casualties_summary_incidents_changed(ARRAY(
       SELECT ROW(n.id, n.date_start, r.path, 1)::casualties_summary_incident
         FROM new_rows n JOIN casualties_region r ON r.id = n.region_id
-       WHERE n.status = 'verified' AND n.duplicate_of_id IS NULL));
+       WHERE casualties_incident_is_public(n.status, n.duplicate_of_id)));
   ELSIF TG_OP = 'DELETE' THEN
     PERFORM casualties_summary_incidents_changed(ARRAY(
       SELECT ROW(o.id, o.date_start, r.path, -1)::casualties_summary_incident
         FROM old_rows o JOIN casualties_region r ON r.id = o.region_id
-       WHERE o.status = 'verified' AND o.duplicate_of_id IS NULL));
+       WHERE casualties_incident_is_public(o.status, o.duplicate_of_id)));
   ELSE
     PERFORM casualties_summary_incidents_changed(ARRAY(
       SELECT ROW(c.id, c.day, r.path, c.sign)::casualties_summary_incident
         FROM old_rows o JOIN new_rows n ON n.id = o.id
-       CROSS JOIN LATERAL (VALUES (o.id, o.date_start, o.region_id, -1, o.status = 'verified' AND o.duplicate_of_id IS NULL),
-                                  (n.id, n.date_start, n.region_id, 1, n.status = 'verified' AND n.duplicate_of_id IS NULL))
+       CROSS JOIN LATERAL (VALUES (o.id, o.date_start, o.region_id, -1, casualties_incident_is_public(o.status, o.duplicate_of_id)),
+                                  (n.id, n.date_start, n.region_id, 1, casualties_incident_is_public(n.status, n.duplicate_of_id)))
              AS c (id, day, region_id, sign, public)
         JOIN casualties_region r ON r.id = c.region_id
        WHERE c.public
-         AND ((o.status = 'verified' AND o.duplicate_of_id IS NULL) IS DISTINCT FROM
-              (n.status = 'verified' AND n.duplicate_of_id IS NULL)
+         AND ((casualties_incident_is_public(o.status, o.duplicate_of_id)) IS DISTINCT FROM
+              (casualties_incident_is_public(n.status, n.duplicate_of_id))
               OR o.date_start IS DISTINCT FROM n.date_start OR o.region_id IS DISTINCT FROM n.region_id)));
   END IF;
   RETURN NULL;
@@ -261,7 +261,7 @@ BEGIN
     inc AS (
       SELECT i.id, i.date_start AS day, casualties_summary_path(g.path) AS path
         FROM casualties_incident i JOIN casualties_region g ON g.id = i.region_id
-       WHERE i.id IN (SELECT incident_id FROM ch) AND i.status = 'verified' AND i.duplicate_of_id IS NULL
+       WHERE i.id IN (SELECT incident_id FROM ch) AND casualties_incident_is_public(i.status, i.duplicate_of_id)
     ),
     per_key AS (
       SELECT ch.incident_id, ch.outcome, ch.casualty_group, sum(ch.n) AS dn,
@@ -318,7 +318,7 @@ BEGIN
      CROSS JOIN LATERAL (VALUES (o.path, -1), (n.path, 1)) AS c (path, sign)
       JOIN casualties_incident i ON i.region_id = o.id
      WHERE casualties_summary_path(o.path) IS DISTINCT FROM casualties_summary_path(n.path)
-       AND i.status = 'verified' AND i.duplicate_of_id IS NULL));
+       AND casualties_incident_is_public(i.status, i.duplicate_of_id)));
   RETURN NULL;
 END;
 $$;
