@@ -429,10 +429,10 @@ def test_csv_quotes_as_rfc_4180_and_the_renderer_gives_the_same_text():
 def test_an_aggregate_stopped_by_its_time_limit_is_a_503_that_says_how_to_narrow_it(api_client, monkeypatch):
     import psycopg
 
-    from casualties import selectors
+    from casualties import aggregate_sql
 
     IncidentFactory(region=RegionFactory(code="SY07", parent=RegionFactory(code="SYR")))
-    monkeypatch.setattr(selectors, "AGGREGATE_TIME_LIMIT", "200ms")
+    monkeypatch.setattr(aggregate_sql, "AGGREGATE_TIME_LIMIT", "200ms")
     holder = psycopg.connect(**connection.get_connection_params(), autocommit=False)
     try:
         holder.execute("LOCK TABLE casualties_estimate IN ACCESS EXCLUSIVE MODE")

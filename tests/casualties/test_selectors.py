@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casualties import selectors
+from casualties import aggregate_sql
 from casualties.choices import ReviewStatus
 from casualties.models import Incident
 from casualties.selectors import (
@@ -394,7 +394,7 @@ def test_an_aggregate_stopped_by_its_time_limit_says_so(idlib, monkeypatch):
     """A statement waiting on a lock runs out of time like a slow one, whatever the machine's speed (the data are
     committed, so that only the other connection holds a lock)."""
     IncidentFactory(region=idlib["saraqib"])
-    monkeypatch.setattr(selectors, "AGGREGATE_TIME_LIMIT", "200ms")
+    monkeypatch.setattr(aggregate_sql, "AGGREGATE_TIME_LIMIT", "200ms")
     holder = psycopg.connect(**connection.get_connection_params(), autocommit=False)
     try:
         holder.execute("SET lock_timeout = '5s'")
