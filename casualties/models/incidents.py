@@ -2,10 +2,11 @@ import uuid
 
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.fields import DateRangeField
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 
 from core.models import date_range_errors, not_in_future
@@ -49,6 +50,13 @@ def public_sql(row: str) -> str:
             for field, value in PUBLIC_SET.items()
         )
         + ")"
+    )
+
+
+def incident_span() -> Func:
+    """The incident's dates as one range, both ends included: what the span index holds."""
+    return Func(
+        F("date_start"), F("date_end"), template="daterange(%(expressions)s, '[]')", output_field=DateRangeField()
     )
 
 
@@ -143,6 +151,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
+            # Incidents whose dates overlap a window, in an area: the possible duplicates' candidates.
+            GistIndex(incident_span(), F("region"), name="casualties_incident_span"),
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
             # The admin's search looks in the description and the place as reported as well as the title.
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="casualties_incident_descr_trgm"),
