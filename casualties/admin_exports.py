@@ -43,7 +43,7 @@ class IncidentCsvExportMixin:
         # Merged duplicates never leave the database in an export: their people are counted in the original.
         incidents = changelist.get_queryset(request).filter(duplicate_of__isnull=True)
         return export_response(
-            user=request.user, export=INCIDENTS, queryset=incidents, params=request.GET, hxl=False, via="admin"
+            request=request, export=INCIDENTS, queryset=incidents, params=request.GET, hxl=False, via="admin"
         )
 
 

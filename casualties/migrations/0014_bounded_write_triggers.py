@@ -17,7 +17,7 @@ from ._sql import frozen_sql
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casualties', '0010_summary_buckets_truncate_timestamps'),
+        ('casualties', '0012_public_set_function'),
     ]
 
     operations = [
