@@ -19,6 +19,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.services import AlreadyExists, Stale
 
@@ -37,6 +38,20 @@ def field_errors(exc: DjangoValidationError) -> dict:
     if NON_FIELD_ERRORS in errors:
         errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
     return errors
+
+
+def exception_handler(exc, context):
+    """DRF's answers to errors, with every 400 in one shape: ``{name: [messages]}``, so a client reads a
+    refused parameter or field the same way on every endpoint."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        data = response.data
+        if isinstance(data, list):
+            data = {api_settings.NON_FIELD_ERRORS_KEY: data}
+        response.data = {
+            name: messages if isinstance(messages, list | dict) else [messages] for name, messages in data.items()
+        }
+    return response
 
 
 @contextmanager

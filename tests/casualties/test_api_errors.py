@@ -58,6 +58,13 @@ def test_every_list_aggregate_and_export_refuses_an_unknown_parameter_in_the_sam
     assert response.json() == {"zzz": ["Unknown parameter."]}
 
 
+def test_an_aggregates_own_parameter_errors_come_in_the_same_shape_as_every_other_400(api_client):
+    response = api_client.get("/api/v1/aggregates/", {"fill": "true", "date_from": "2017-01-01"})
+
+    assert response.status_code == 400
+    assert response.json() == {"fill": ["fill needs an interval."]}
+
+
 def test_a_detail_refuses_an_unknown_parameter_too(api_client):
     incident = IncidentFactory()
 
