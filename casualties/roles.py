@@ -110,6 +110,13 @@ def can_change_incident(user, incident) -> bool:
     return incident.status == ReviewStatus.DRAFT and incident.created_by_id == user.pk
 
 
+def can_edit_reference(user, model, *, action: str) -> bool:
+    """Reference records (periods, gazetteer, actors, vocabularies): the model permission for ``action``
+    (add, change, delete) decides."""
+    opts = model._meta
+    return _is_user(user) and user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")
+
+
 def can_merge(user) -> bool:
     """Reviewers (and administrators) merge duplicates."""
     return _is_user(user) and (user.is_superuser or user.has_perm("casualties.merge_incident"))

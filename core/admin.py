@@ -19,3 +19,28 @@ class ServiceRefusalsMixin:
             text = " ".join(refused.messages) if isinstance(refused, Invalid) else str(refused)
             self.message_user(request, f"Nothing was saved: {text}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ServiceSavesMixin:
+    """An admin whose saves and deletes, its inlines' included, are made by the given services
+    (``save_service(user=, record=)``, ``delete_service(user=, record=)``)."""
+
+    save_service = None
+    delete_service = None
+
+    def save_model(self, request, obj, form, change):
+        type(self).save_service(user=request.user, record=obj)
+
+    def delete_model(self, request, obj):
+        type(self).delete_service(user=request.user, record=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            type(self).delete_service(user=request.user, record=obj)
+
+    def save_formset(self, request, form, formset, change):
+        for obj in formset.save(commit=False):
+            type(self).save_service(user=request.user, record=obj)
+        for obj in formset.deleted_objects:
+            type(self).delete_service(user=request.user, record=obj)
+        formset.save_m2m()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.paginator import Paginator
@@ -11,7 +12,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils.functional import cached_property
 
+from core.admin import ServiceRefusalsMixin, ServiceSavesMixin
+from core.history import AuditHistoryMixin
+
 from ..models import Region
+from ..services import reference_delete, reference_save
 
 # Below this many rows an exact count is cheap enough to run on every page.
 EXACT_COUNT_BELOW = 10_000
@@ -103,3 +108,10 @@ def region_search(queryset, term: str):
     if not term:
         return queryset
     return queryset.filter(search_names__contains=term).order_by("level", "name")
+
+
+class ReferenceAdmin(ServiceRefusalsMixin, ServiceSavesMixin, AuditHistoryMixin, admin.ModelAdmin):
+    """Reference records, saved and deleted by the reference services."""
+
+    save_service = reference_save
+    delete_service = reference_delete

@@ -5,14 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import path
 
-from core.history import AuditHistoryMixin
-
 from ..models import Actor, ActorName, IncidentType, Region
-from .common import RegionAutocompleteView, region_search
+from .common import ReferenceAdmin, RegionAutocompleteView, region_search
 
 
 @admin.register(Region)
-class RegionAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class RegionAdmin(ReferenceAdmin):
     list_display = ["name", "name_local", "code", "iso_code", "level", "path"]
     list_filter = ["level"]
     # The search runs on search_names (every name and spelling, lower-cased); see get_search_results.
@@ -37,7 +35,7 @@ class ActorNameInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class ActorAdmin(ReferenceAdmin):
     list_display = ["name", "acronym", "kind", "country"]
     list_filter = ["kind"]
     search_fields = ["name", "acronym"]
@@ -50,7 +48,7 @@ class ActorAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(IncidentType)
-class IncidentTypeAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class IncidentTypeAdmin(ReferenceAdmin):
     list_display = ["name", "code", "sort_order"]
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}

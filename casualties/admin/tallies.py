@@ -11,11 +11,11 @@ from ..forms import PeriodTotalForm, ReportingPeriodForm
 from ..models import CasualtyTally, ReportingPeriod
 from ..services import tally_create, tally_delete, tally_update
 from ..services.tallies import WRITABLE_FIELDS
-from .common import RegionAutocompleteSelect
+from .common import ReferenceAdmin, RegionAutocompleteSelect
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class ReportingPeriodAdmin(ReferenceAdmin):
     form = ReportingPeriodForm
     list_display = ["__str__", "date_start", "date_end", "label"]
     search_fields = ["label", "date_start", "date_end"]

@@ -21,6 +21,7 @@ from .incidents import (
 )
 from .merge import MergeRefused, incident_merge
 from .periods import period_total_errors
+from .reference import reference_delete, reference_save
 from .tallies import (
     incident_figures_save,
     subgroup_errors,
@@ -45,6 +46,8 @@ __all__ = [
     "incident_update",
     "lock_current_version",
     "period_total_errors",
+    "reference_delete",
+    "reference_save",
     "report_create",
     "report_update",
     "subgroup_errors",
