@@ -140,7 +140,8 @@ def pick_scene(raw) -> Scene:
 
 
 def described(raw, incident_id: int) -> dict:
-    """The rows a write leaves for one incident, without ids and clock times: equal for equal work."""
+    """The rows a write leaves for one incident, without ids, clock times and the version (which every earlier
+    write moved): equal for equal work."""
 
     def rows(sql: str) -> list[tuple]:
         with raw.cursor() as cursor:
@@ -150,7 +151,7 @@ def described(raw, incident_id: int) -> dict:
     return {
         "incident": rows(
             """SELECT title, description, date_start, date_end, date_precision, region_id, place_name, latitude,
-                      longitude, location_precision, incident_type_id, status, external_id, version, created_by_id,
+                      longitude, location_precision, incident_type_id, status, external_id, created_by_id,
                       updated_by_id, reviewed_by_id, reviewed_at IS NOT NULL, duplicate_of_id IS NOT NULL
                  FROM casualties_incident WHERE id = %s"""
         ),
