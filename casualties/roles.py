@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db.models import Q, QuerySet
 
 from .choices import ReviewStatus
+from .models.incidents import counted_filter
 
 DATA_ENTRY = "Data entry"
 REVIEWER = "Reviewer"
@@ -68,11 +69,6 @@ def _is_user(user) -> bool:
     return user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated and user.is_active
 
 
-def counted_filter(prefix: str = "") -> Q:
-    """The public set: verified incidents that were not merged into another."""
-    return Q(**{f"{prefix}status": ReviewStatus.VERIFIED, f"{prefix}duplicate_of__isnull": True})
-
-
 def visible_filter(user, prefix: str = "") -> Q | None:
     """The incidents ``user`` may see, as a filter; None means all of them.
 
@@ -93,7 +89,7 @@ def visible_incidents(user, queryset: QuerySet) -> QuerySet:
 
 
 def can_view_incident(user, incident) -> bool:
-    if incident.status == ReviewStatus.VERIFIED and incident.duplicate_of_id is None:
+    if incident.is_counted:
         return True
     condition = visible_filter(user)
     return condition is None or (
@@ -126,21 +122,36 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
+# Verifying and rejecting are judgements on someone else's work: the four-eyes rule applies to them.
+JUDGEMENTS = (ReviewStatus.VERIFIED, ReviewStatus.REJECTED)
+
+
+def four_eyes_refusal(user, incident) -> str | None:
+    """Nobody verifies or rejects an incident they created or last changed, administrators included."""
+    if user.pk == incident.created_by_id:
+        return "An incident is verified or rejected by a colleague, not by the person who entered it."
+    if user.pk == incident.updated_by_id:
+        return "You made the last change to this incident, so a colleague must verify or reject it (four-eyes rule)."
+    return None
+
+
 def transition_refusal(user, incident, to_status: str) -> str | None:
     """Why ``user`` may not move ``incident`` to ``to_status``, or None if they may."""
+    if incident.duplicate_of_id is not None:
+        return "This incident was merged into another; review that one instead."
     required = TRANSITIONS.get((incident.status, to_status))
     if required is None:
         return f"An incident cannot go from {incident.get_status_display().lower()} to {to_status}."
     if not _is_user(user):
         return "You must be logged in."
+    if not user.is_superuser and not user.has_perm(required):
+        return f"You do not have permission to move incidents to {to_status}."
+    if to_status in JUDGEMENTS and (refusal := four_eyes_refusal(user, incident)):
+        return refusal
     if user.is_superuser:
         return None
-    if not user.has_perm(required):
-        return f"You do not have permission to move incidents to {to_status}."
     if required == "casualties.submit_incident" and not can_change_incident(user, incident):
         return "Only the author of a draft or a reviewer can submit it."
-    if to_status == ReviewStatus.VERIFIED and incident.created_by_id == user.pk:
-        return "An incident is verified by a colleague, not by the person who entered it."
     return None
 
 

@@ -24,7 +24,13 @@ def not_in_future(field: str) -> Q:
     return Q(**{f"{field}__lte": Now() + datetime.timedelta(hours=14)})
 
 
-def audited(model):
-    """Record every create, change and delete of the model by database trigger."""
-    # Trackers hold per-model state, so each model gets its own.
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())(model)
+def audited(model=None, *, exclude: list[str] | None = None):
+    """Record every create, change and delete of the model by database trigger (``exclude``: bookkeeping fields
+    the events leave out). Use as ``@audited`` or ``@audited(exclude=[...])``."""
+
+    def track(model):
+        # Trackers hold per-model state, so each model gets its own.
+        trackers = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+        return pghistory.track(*trackers, exclude=exclude)(model)
+
+    return track if model is None else track(model)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from casualties.models import Actor, CasualtyTally, Incident, IncidentActor, IncidentType, Region, ReportingPeriod
+from casualties.services import write_scope
 from sources.models import Report, Source
 
 from .files import pick, read_yaml
@@ -38,8 +39,13 @@ TALLY_KEY = ("report_id", "incident_id", "region_id", "reporting_period_id", "ou
 
 
 def load_demo(*, path: Path) -> list[SyncResult]:
-    """Create or update the demo rows; the reference data they name must be loaded already."""
-    data = read_yaml(path)
+    """Create or update the demo rows, as one write (an incident created with its figures is at version 1); the
+    reference data they name must be loaded already."""
+    with write_scope():
+        return _load_demo(read_yaml(path))
+
+
+def _load_demo(data: dict) -> list[SyncResult]:
     incidents = [{**data["incident_defaults"], **entry} for entry in data["incidents"]]
     incident_result = sync_incidents(entries=incidents)
     report_result = sync_reports(entries=data["reports"])

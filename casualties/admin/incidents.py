@@ -6,7 +6,7 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -20,7 +20,14 @@ from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyInlineForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, visible_incidents
-from ..services import StaleVersionError, incident_merge, incident_save, incident_transition
+from ..services import (
+    StaleVersionError,
+    incident_merge,
+    incident_save,
+    incident_touch,
+    incident_transition,
+    write_scope,
+)
 from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
 from .filters import CountryFilter, GovernorateFilter, SourceFilter
 
@@ -196,17 +203,22 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
             text |= Q(region_id__in=list(Region.objects.filter(in_regions).values_list("pk", flat=True)))
         return queryset.filter(text), False
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The incident and its figures and actors saved from one page are one write: one new version.
+        if request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with write_scope():
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         # The form already holds the row lock and checked the version it was loaded at.
         incident_save(incident=obj, user=request.user, expected_version=obj.version if change else None)
 
     def save_related(self, request, form, formsets, change):
+        if change and any(formset.has_changed() for formset in formsets):
+            # Figures or actors changed: the editor is the last to change the incident, whose version rises.
+            incident_touch(incident=form.instance, user=request.user)
         super().save_related(request, form, formsets, change)
-        loaded = form.cleaned_data.get("loaded_version")
-        if change and form.instance.version == loaded and any(formset.has_changed() for formset in formsets):
-            # Only figures or actors changed: the incident's version still moves, so that a colleague
-            # editing the same page at the same time is told, not overwritten.
-            Incident.objects.filter(pk=form.instance.pk).update(version=F("version") + 1)
 
     # Read-only panels.
 

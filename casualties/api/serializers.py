@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -28,7 +27,7 @@ from ..models import (
     ReportingPeriod,
 )
 from ..roles import can_change_incident, visible_incidents
-from ..services import StaleVersionError, incident_save
+from ..services import StaleVersionError, incident_save, incident_touch, write_service
 
 
 class LookupRelatedField(serializers.SlugRelatedField):
@@ -213,7 +212,7 @@ class IncidentWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("An actor is listed twice with the same role.")
         return actors
 
-    @transaction.atomic
+    @write_service
     def create(self, validated_data: dict) -> Incident:
         user = self.context["request"].user
         actors = validated_data.pop("actors", [])
@@ -227,7 +226,7 @@ class IncidentWriteSerializer(serializers.ModelSerializer):
         self._set_actors(incident, actors)
         return incident
 
-    @transaction.atomic
+    @write_service
     def update(self, incident: Incident, validated_data: dict) -> Incident:
         user = self.context["request"].user
         actors = validated_data.pop("actors", None)
@@ -255,6 +254,8 @@ class IncidentWriteSerializer(serializers.ModelSerializer):
     def _set_actors(self, incident: Incident, actors: list[dict]) -> None:
         wanted = {(item["actor"].pk, item["role"]) for item in actors}
         current = set(incident.actor_roles.values_list("actor_id", "role"))
+        if wanted != current:
+            incident_touch(incident=incident, user=self.context["request"].user)
         for actor_id, role in current - wanted:
             incident.actor_roles.filter(actor_id=actor_id, role=role).delete()
         for actor_id, role in sorted(wanted - current):

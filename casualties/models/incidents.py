@@ -22,8 +22,34 @@ PRECISION_FOR_LEVEL = {
 }
 
 
-# The public set in SQL, for triggers: verified and not merged into another incident.
-PUBLIC_SQL = f"({{row}}.status = '{ReviewStatus.VERIFIED}' AND {{row}}.duplicate_of_id IS NULL)"
+# The public set: the incidents that count in aggregates and exports and that anyone may read. This is its one
+# definition; the Q, the SQL and the test on one incident are derived from it, and the SQL function
+# casualties_incident_is_public (sql/public_set.sql) is held equal to it by tests/casualties/test_public_set.py.
+PUBLIC_SET: dict[str, object] = {"status": ReviewStatus.VERIFIED.value, "duplicate_of_id": None}
+
+
+def counted_filter(prefix: str = "") -> Q:
+    """The public set as a filter on incidents (``prefix``: the path to an incident, e.g. ``"incident__"``)."""
+    return Q(
+        **{
+            (f"{prefix}{field.removesuffix('_id')}__isnull" if value is None else f"{prefix}{field}"): (
+                True if value is None else value
+            )
+            for field, value in PUBLIC_SET.items()
+        }
+    )
+
+
+def public_sql(row: str) -> str:
+    """The public set as an SQL condition on the incident row ``row`` (a table alias, or OLD/NEW in a trigger)."""
+    return (
+        "("
+        + " AND ".join(
+            f"{row}.{field} IS NULL" if value is None else f"{row}.{field} = '{value}'"
+            for field, value in PUBLIC_SET.items()
+        )
+        + ")"
+    )
 
 
 class IncidentTypeManager(models.Manager):
@@ -54,8 +80,8 @@ class IncidentType(models.Model):
 
 class IncidentQuerySet(models.QuerySet):
     def counted(self) -> "IncidentQuerySet":
-        """Incidents that count in public aggregates and exports: verified and not merged away."""
-        return self.filter(status=ReviewStatus.VERIFIED, duplicate_of__isnull=True)
+        """Incidents that count in public aggregates and exports: the public set."""
+        return self.filter(counted_filter())
 
     def in_region(self, region) -> "IncidentQuerySet":
         return self.filter(region__path__startswith=region.path)
@@ -66,7 +92,7 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
         return self.get(public_id=public_id)
 
 
-@audited
+@audited(exclude=["version_mark"])
 class Incident(models.Model):
     """One event at one place and time: the unit of de-duplication that tallies are about."""
 
@@ -87,6 +113,8 @@ class Incident(models.Model):
     duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
     external_id = models.CharField(max_length=200, blank=True, help_text="A client's own id, for idempotent creates.")
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Raised by every change.")
+    # Which write last raised the version (casualties_write_mark()), so that one write raises it once.
+    version_mark = models.TextField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
@@ -160,21 +188,34 @@ class Incident(models.Model):
                 func="RAISE EXCEPTION 'an incident''s public id never changes' USING ERRCODE = 'check_violation';",
             ),
             pgtrigger.Trigger(
-                # A save that changes nothing leaves the version alone, so it cannot fake a conflict.
+                # A save that changes nothing leaves the version alone, so it cannot fake a conflict; a write that
+                # already raised it (the same service call, or the same transaction elsewhere) does not raise it
+                # again. Figures and actors raise it through casualties_raise_incident_versions (sql/versions.sql).
                 name="incident_version",
                 operation=pgtrigger.Update,
                 when=pgtrigger.Before,
-                condition=pgtrigger.AnyChange(exclude=["updated_at", "version"]),
-                func="NEW.version := OLD.version + 1; NEW.updated_at := now(); RETURN NEW;",
+                condition=pgtrigger.AnyChange(exclude=["updated_at", "version", "version_mark"]),
+                func="""
+                NEW.version := OLD.version
+                  + CASE WHEN OLD.version_mark IS DISTINCT FROM casualties_write_mark() THEN 1 ELSE 0 END;
+                NEW.version_mark := casualties_write_mark();
+                NEW.updated_at := now();
+                RETURN NEW;
+                """,
+            ),
+            pgtrigger.Trigger(
+                # A new incident is at version 1 however many figures and actors its creating write adds.
+                name="incident_version_on_insert",
+                operation=pgtrigger.Insert,
+                when=pgtrigger.Before,
+                func="NEW.version := 1; NEW.version_mark := casualties_write_mark(); RETURN NEW;",
             ),
             # Sync clients learn of incidents that left the public set from IncidentRemoval rows.
             pgtrigger.Trigger(
                 name="incident_removal_on_update",
                 operation=pgtrigger.Update,
                 when=pgtrigger.After,
-                condition=pgtrigger.Condition(
-                    f"({PUBLIC_SQL.format(row='OLD')} AND NOT {PUBLIC_SQL.format(row='NEW')})"
-                ),
+                condition=pgtrigger.Condition(f"({public_sql('OLD')} AND NOT {public_sql('NEW')})"),
                 func=f"""
                 INSERT INTO casualties_incidentremoval (public_id, removed_at, reason, merged_into)
                 VALUES (NEW.public_id, now(),
@@ -189,7 +230,7 @@ class Incident(models.Model):
                 name="incident_removal_on_delete",
                 operation=pgtrigger.Delete,
                 when=pgtrigger.After,
-                condition=pgtrigger.Condition(PUBLIC_SQL.format(row="OLD")),
+                condition=pgtrigger.Condition(public_sql("OLD")),
                 func=f"""
                 INSERT INTO casualties_incidentremoval (public_id, removed_at, reason)
                 VALUES (OLD.public_id, now(), '{RemovalReason.DELETED}');
@@ -206,7 +247,8 @@ class Incident(models.Model):
 
     @property
     def is_counted(self) -> bool:
-        return self.status == ReviewStatus.VERIFIED and self.duplicate_of_id is None
+        """In the public set."""
+        return all(getattr(self, field) == value for field, value in PUBLIC_SET.items())
 
     def clean(self) -> None:
         errors = {}

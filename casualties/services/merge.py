@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from ..choices import CasualtyGroup
 from ..models import CasualtyTally, Incident, IncidentActor
 from ..roles import _is_user
+from .base import write_service
 from .estimates import estimates_refresh
 
 
@@ -72,7 +72,7 @@ def _refuse_subgroup_above_all(incident: Incident) -> None:
         )
 
 
-@transaction.atomic
+@write_service
 def incident_merge(*, duplicate: Incident, into: Incident, user) -> Incident:
     """Merge ``duplicate`` into ``into``: its figures and actors move, it points at ``into`` and stops counting.
 

@@ -431,10 +431,11 @@ def test_a_change_to_the_figures_alone_still_refuses_a_colleagues_concurrent_sav
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors["__all__"]
-    assert errors[0].startswith("This incident was changed by someone else while you edited it (you loaded version 1")
+    # Version 2 since its figure was added; the first editor's figure change made it 3.
+    assert errors[0].startswith("This incident was changed by someone else while you edited it (you loaded version 2")
     tally.refresh_from_db()
     incident.refresh_from_db()
-    assert (tally.best, incident.title, incident.version) == (42, incident.title, 2)
+    assert (tally.best, incident.title, incident.version) == (42, incident.title, 3)
 
 
 def test_a_figure_changed_elsewhere_after_the_page_was_loaded_is_not_overwritten():

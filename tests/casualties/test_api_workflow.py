@@ -52,7 +52,9 @@ def test_a_step_the_role_does_not_allow_is_a_403_saying_why(people):
 
     assert [r.status_code for r in refused] == [403, 403, 403]
     assert refused[0].json()["detail"] == "You do not have permission to move incidents to rejected."
-    assert refused[2].json()["detail"] == "An incident is verified by a colleague, not by the person who entered it."
+    assert refused[2].json()["detail"] == (
+        "An incident is verified or rejected by a colleague, not by the person who entered it."
+    )
     assert list(Incident.objects.order_by("pk").values_list("status", flat=True)) == ["draft", "submitted"]
 
 

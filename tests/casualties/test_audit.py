@@ -101,7 +101,8 @@ def test_the_history_page_lists_the_incidents_changes_and_those_of_its_figures_w
     events = response.context["events"]
     # Events of one transaction share its time; the incident's own are in order, its figure's are beside them.
     own = [(e.action, e.user) for e in events if e.record == f"Incident #{incident.pk}"]
-    assert own == [("update", "badr"), ("update", ""), ("insert", "")]
+    # Newest first: the rejection, the new title, the figure added (its version rose), the creation.
+    assert own == [("update", "badr"), ("update", ""), ("update", ""), ("insert", "")]
     assert [(e.action, e.user) for e in events if e.record == f"CasualtyTally #{tally.pk}"] == [("insert", "")]
     events = [e for e in events if e.record == f"Incident #{incident.pk}"]
     assert ("title", "Clashes", "Clashes in Idlib") in events[1].changes

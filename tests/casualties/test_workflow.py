@@ -88,7 +88,7 @@ def test_a_reviewer_verifies_and_rejects_in_bulk_but_not_what_they_entered_thems
     assert statuses(*submitted, own, draft) == ["verified", "verified", "submitted", "draft"]
     assert notes == [
         "Verified: 2 incident(s).",
-        "Refused for 2 incident(s): “mine”: An incident is verified by a colleague, not by the person who "
+        "Refused for 2 incident(s): “mine”: An incident is verified or rejected by a colleague, not by the person who "
         "entered it. “unfinished”: An incident cannot go from draft to verified.",
     ]
     assert {i.reviewed_by for i in submitted} == {reviewer}
