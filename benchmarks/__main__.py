@@ -38,7 +38,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         nargs=2,
         type=Path,
         metavar=("SMALL.json", "LARGE.json"),
-        help=f"Run nothing: write the two runs' numbers and their growth to {GROWTH} (and .md).",
+        help=f"Run nothing: write the two runs' numbers and their growth to {GROWTH} or --json (and .md).",
     )
     return parser.parse_args(argv)
 
@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.growth:
         from .harness import write_growth
 
-        write_growth(*args.growth, GROWTH)
-        print(GROWTH.with_suffix(".md").read_text())
+        out = GROWTH if args.json == RESULTS else args.json
+        write_growth(*args.growth, out)
+        print(out.with_suffix(".md").read_text())
         return 0
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     import django

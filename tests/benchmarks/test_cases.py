@@ -56,7 +56,8 @@ def test_the_hand_written_aggregates_truncate_dates_as_timestamps_whatever_the_s
     """date_trunc of a timestamptz moves a bucket with the session's time zone; of a timestamp, never."""
     sql = cases.raw_aggregate_sql("month", 0)
     summary = cases.raw_summary_sql("month", 0, "month")
-    assert "i.date_start::timestamp" in sql and "c.bucket::timestamp" in summary
+    assert "i.date_start::timestamp" in sql
+    assert "c.bucket::timestamp" in summary
     expected = bench.fetch(sql)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = 'Pacific/Kiritimati'")
@@ -95,7 +96,8 @@ def test_duplicate_hints_are_timed_beside_their_own_sql_finding_the_same_inciden
 
 def test_a_refused_aggregate_is_timed_only_when_it_is_refused(bench, monkeypatch):
     first, second = cases.refused_aggregate(bench)
-    assert first.note.startswith("not refused at this size") and first.passed is None
+    assert first.note.startswith("not refused at this size")
+    assert first.passed is None
     from casualties import selectors
 
     for function in (selectors.casualty_aggregate, selectors.summary_aggregate):
@@ -129,7 +131,9 @@ def test_a_ratio_passes_under_its_limit_or_under_its_floor():
 @pytest.fixture
 def scene(bench) -> writes.Scene:
     scene = writes.pick_scene(bench.raw)
-    assert scene.figures and scene.to_verify and len(scene.report_ids) == 3
+    assert scene.figures
+    assert scene.to_verify
+    assert len(scene.report_ids) == 3
     return scene
 
 
@@ -157,7 +161,8 @@ def test_a_new_incident_by_hand_is_the_one_the_service_and_the_admin_write(bench
     by_admin = writes.admin_new_incident(scene, "[benchmark] new")
     (by_hand,), _ = writes.run_statements(bench.raw, writes.baseline_new_incident(scene, "[benchmark] new"))
     expected = writes.described(bench.raw, by_service)
-    assert len(expected["tallies"]) == 3 and len(expected["estimates"]) == 3
+    assert len(expected["tallies"]) == 3
+    assert len(expected["estimates"]) == 3
     assert writes.described(bench.raw, by_hand) == expected
     assert writes.described(bench.raw, by_admin) == expected
 
@@ -174,16 +179,18 @@ def test_a_figure_edited_by_hand_is_the_edit_the_service_the_admin_and_the_api_m
     for write in (
         lambda: writes.service_edit_figure(scene, tally_id, *up),
         lambda: writes.api_edit_figure(scene, tally_id, *up),
-        lambda: writes.run_statements(bench.raw, writes.baseline_edit_figure(tally_id, *up)),
+        lambda: writes.run_statements(bench.raw, writes.baseline_edit_figure(scene, incident_id, tally_id, *up)),
     ):
         before = _version(incident_id)
         write()
-        assert _version(incident_id) == before
+        assert _version(incident_id) == before + 1  # once per write
         described.append(writes.described(bench.raw, incident_id))
         flip.restore()
     assert described[0] != writes.described(bench.raw, incident_id)
-    assert described[1] == described[0] and described[2] == described[0]
-    # The admin also moves the incident's version and names its editor; its baseline does the same.
+    assert described[1] == described[0]
+    assert described[2] == described[0]
+    assert described[0]["incident"][0][-4] == scene.user.pk  # the editor is recorded on the incident
+    # The admin also writes its log entry; its baseline does the same.
     admin = []
     for write in (
         lambda: writes.admin_edit_figure(scene, incident_id, tally_id, *up),
@@ -226,18 +233,23 @@ def test_a_merge_by_hand_leaves_the_rows_the_service_and_the_admin_leave(bench, 
             merge(scene, duplicate, into)
         results.append((writes.described(bench.raw, duplicate), writes.described(bench.raw, into)))
     duplicate, into = results[0]
-    assert duplicate["tallies"] == [] and duplicate["incident"][0][-1] is True
-    assert len(into["tallies"]) == 3 and len(into["actors"]) == 1
-    assert results[1] == results[0] and results[2] == results[0]
+    assert duplicate["tallies"] == []
+    assert duplicate["incident"][0][-1] is True
+    assert len(into["tallies"]) == 3
+    assert len(into["actors"]) == 1
+    assert results[1] == results[0]
+    assert results[2] == results[0]
 
 
 def test_the_write_cases_say_what_their_baseline_does_and_leave_nothing_behind(bench, scene):
     flips = {}
     for case in writes.write_cases(bench.raw, scene, flips):
-        assert case.baseline_says and "\n" not in case.baseline_says
+        assert case.baseline_says
+        assert "\n" not in case.baseline_says
         result = writes.write_result(case, repeat=1)
         assert result.baseline == case.baseline_says
-        assert result.service > 0 and result.raw > 0
+        assert result.service > 0
+        assert result.raw > 0
         assert result.ratio == result.service / result.raw
     for flip in flips.values():
         flip.restore()
