@@ -22,7 +22,7 @@ run: setup serve
 setup: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed --demo
-	$(BIN)/python manage.py create_demo_admin
+	$(BIN)/python manage.py create_demo_users --url http://$(HOST):$(PORT)/admin/
 
 serve: install
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

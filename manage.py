@@ -4,6 +4,9 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    from config.embedded_db import use_embedded_unless_configured
+
+    use_embedded_unless_configured()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

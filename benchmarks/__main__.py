@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         print(out.with_suffix(".md").read_text())
         return 0
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    from config.embedded_db import use_embedded_unless_configured
+
+    use_embedded_unless_configured()
     import django
 
     django.setup()

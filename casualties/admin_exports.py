@@ -12,6 +12,7 @@ from django.urls import path, reverse
 
 from .exports import INCIDENTS, can_export_unpublished, export_response
 from .models import ExportLog
+from .roles import can_read_export_log
 
 
 class IncidentCsvExportMixin:
@@ -59,10 +60,10 @@ class ExportLogAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_superuser
+        return can_read_export_log(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_superuser
+        return can_read_export_log(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -99,6 +99,10 @@ class CodesFilter(django_filters.ModelMultipleChoiceFilter):
         extend_schema_field({"type": "string", "description": kwargs.get("help_text", "")})(self)
 
 
+# The status filter's word for incidents merged into another: not a review status, since they left review.
+MERGED = "merged"
+
+
 class IncidentFilterSet(django_filters.FilterSet):
     """Filters over incidents; combine freely (all conditions must hold)."""
 
@@ -130,8 +134,10 @@ class IncidentFilterSet(django_filters.FilterSet):
         help_text="Incident type code (e.g. armed-clash); repeat for several.",
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=ReviewStatus.choices,
-        help_text="Review status; repeat for several. Only verified incidents are visible to anonymous clients.",
+        choices=[*ReviewStatus.choices, (MERGED, "Merged into another incident")],
+        method="filter_status",
+        help_text="Review status; repeat for several. A merged duplicate has left every status: ask for it with "
+        "'merged'. Only verified incidents are visible to anonymous clients.",
     )
     source = ResolvingFilter(
         resolve=sources_named,
@@ -182,6 +188,15 @@ class IncidentFilterSet(django_filters.FilterSet):
         if self.form.cleaned_data.get("actor"):
             return queryset  # applied together with the actor
         return queryset.filter(Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), role=value)))
+
+    def filter_status(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        statuses = [status for status in value if status != MERGED]
+        wanted = Q(status__in=statuses, duplicate_of__isnull=True)
+        if MERGED in value:
+            wanted |= Q(duplicate_of__isnull=False)
+        return queryset.filter(wanted)
 
     def filter_source(self, queryset: QuerySet, name: str, value: QuerySet) -> QuerySet:
         return queryset.filter(Exists(CasualtyTally.objects.filter(incident=OuterRef("pk"), source__in=value)))

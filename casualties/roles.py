@@ -110,6 +110,26 @@ def can_change_incident(user, incident) -> bool:
     return incident.status == ReviewStatus.DRAFT and incident.created_by_id == user.pk
 
 
+def can_merge(user) -> bool:
+    """Reviewers (and administrators) merge duplicates."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.merge_incident"))
+
+
+def can_mark_preferred(user) -> bool:
+    """Only a reviewer chooses which report's figure is an incident's best estimate."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.review_incident"))
+
+
+def can_export_unpublished(user) -> bool:
+    """Researchers, reviewers and administrators may export beyond the public set."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.export_data"))
+
+
+def can_read_export_log(user) -> bool:
+    """Who exported what is for administrators."""
+    return _is_user(user) and user.is_superuser
+
+
 # (from, to) -> the permission it needs; verification also needs a second person.
 TRANSITIONS: dict[tuple[str, str], str] = {
     (ReviewStatus.DRAFT, ReviewStatus.SUBMITTED): "casualties.submit_incident",
@@ -156,4 +176,5 @@ def transition_refusal(user, incident, to_status: str) -> str | None:
 
 
 def allowed_transitions(user, incident) -> list[str]:
+    """The review steps ``user`` may take on ``incident`` (none on a merged duplicate)."""
     return [to for (frm, to) in TRANSITIONS if frm == incident.status and not transition_refusal(user, incident, to)]

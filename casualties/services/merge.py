@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from ..choices import CasualtyGroup
 from ..models import CasualtyTally, Incident, IncidentActor
-from ..roles import _is_user
+from ..roles import can_merge
 from .base import write_service
 from .estimates import estimates_refresh
 
@@ -49,6 +49,19 @@ def _move_tallies(*, duplicate: Incident, into: Incident) -> int:
     return moved
 
 
+def _move_actors(*, duplicate: Incident, into: Incident) -> None:
+    """The survivor keeps its own account of who did what: it gains only the actors it does not name at all, with
+    the duplicate's roles for them; an actor both name keeps the survivor's role(s)."""
+    named = set(IncidentActor.objects.filter(incident=into).values_list("actor_id", flat=True))
+    IncidentActor.objects.bulk_create(
+        IncidentActor(incident=into, actor_id=actor_id, role=role)
+        for actor_id, role in IncidentActor.objects.filter(incident=duplicate)
+        .order_by("actor_id", "role")
+        .values_list("actor_id", "role")
+        if actor_id not in named
+    )
+
+
 def _refuse_subgroup_above_all(incident: Incident) -> None:
     """The of-which rule over the merged figures, checked now rather than by the database at commit."""
     larger_than_all = CasualtyTally.objects.filter(
@@ -79,7 +92,7 @@ def incident_merge(*, duplicate: Incident, into: Incident, user) -> Incident:
     The duplicate row stays (with ``duplicate_of`` set) so links and history keep working; incidents
     already merged into it are re-pointed to ``into``. Estimates of both are recomputed.
     """
-    if not _is_user(user) or not (user.is_superuser or user.has_perm("casualties.merge_incident")):
+    if not can_merge(user):
         raise PermissionDenied("Only reviewers can merge duplicates.")
     locked = {i.pk: i for i in Incident.objects.select_for_update().filter(pk__in=[duplicate.pk, into.pk])}
     duplicate, into = locked[duplicate.pk], locked[into.pk]
@@ -90,12 +103,7 @@ def incident_merge(*, duplicate: Incident, into: Incident, user) -> Incident:
     if duplicate.duplicate_of_id is not None:
         raise MergeRefused(f"“{duplicate}” is already merged into incident #{duplicate.duplicate_of_id}.")
     _move_tallies(duplicate=duplicate, into=into)
-    have = set(IncidentActor.objects.filter(incident=into).values_list("actor_id", "role"))
-    IncidentActor.objects.bulk_create(
-        IncidentActor(incident=into, actor_id=actor_id, role=role)
-        for actor_id, role in IncidentActor.objects.filter(incident=duplicate).values_list("actor_id", "role")
-        if (actor_id, role) not in have
-    )
+    _move_actors(duplicate=duplicate, into=into)
     for earlier in Incident.objects.filter(duplicate_of=duplicate):
         earlier.duplicate_of = into
         earlier.updated_by = user

@@ -91,13 +91,14 @@ TEMPLATES = [
 
 
 def database_url() -> str:
-    """DATABASE_URL if set; otherwise the project's embedded PostgreSQL, started on demand."""
+    """DATABASE_URL; manage.py and the test runner set it to the embedded PostgreSQL when it is unset."""
     url = env("DATABASE_URL")
-    if url:
-        return url
-    from config.embedded_db import embedded_database_url
-
-    return embedded_database_url()
+    if not url:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set. Run through manage.py, make or pytest, which start the embedded "
+            "PostgreSQL when it is unset, or set DATABASE_URL to a PostgreSQL server."
+        )
+    return url
 
 
 DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")))}

@@ -4,7 +4,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-# Checked before base is imported: without DATABASE_URL, base starts the embedded development server.
+# Checked before base is imported, so the message says what production needs.
 if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must be set in production; the embedded database is for development.")
 

@@ -159,8 +159,8 @@ def test_the_detail_takes_a_fixed_number_of_queries(api_client, django_assert_nu
     IncidentActorFactory(incident=incident, role="side_b")
     TallyFactory(incident=incident)
     TallyFactory(incident=incident, outcome="injured")
-    # incident; actor roles; estimates; tallies with reports and sources; region ancestors
-    with django_assert_num_queries(5):
+    # incident; actor roles; estimates; tallies with reports and sources; region ancestors; incidents merged into it
+    with django_assert_num_queries(6):
         assert api_client.get(f"{URL}{incident.public_id}/").status_code == 200
 
 

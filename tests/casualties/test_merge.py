@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 from pghistory.models import Events
+from rest_framework.test import APIClient
 
 from casualties.duplicates import incident_possible_duplicates
 from casualties.models import CasualtyTally, Estimate, Incident
 from casualties.roles import DATA_ENTRY, REVIEWER
-from casualties.services import MergeRefused, incident_merge
+from casualties.services import MergeRefused, incident_merge, incident_transition
 from tests.factories import (
     ActorFactory,
     IncidentActorFactory,
@@ -207,3 +208,63 @@ def test_data_entry_sees_possible_duplicates_but_no_merge_button():
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["Only reviewers can merge duplicates."]
     own.refresh_from_db()
     assert own.duplicate_of is None
+
+
+def test_the_survivor_keeps_its_own_roles_for_an_actor_both_name_and_gains_the_actors_it_lacked():
+    reviewer = role_user(REVIEWER, "badr")
+    into, duplicate = IncidentFactory(title="Clashes in Saraqib"), IncidentFactory(title="Saraqib court attack")
+    hts, ahrar = ActorFactory(name="Hay'at Tahrir al-Sham"), ActorFactory(name="Ahrar al-Sham")
+    IncidentActorFactory(incident=into, actor=hts, role="side_a")
+    IncidentActorFactory(incident=duplicate, actor=hts, role="target")
+    IncidentActorFactory(incident=duplicate, actor=ahrar, role="target")
+
+    incident_merge(duplicate=duplicate, into=into, user=reviewer)
+
+    assert sorted(into.actor_roles.values_list("actor__name", "role")) == [
+        ("Ahrar al-Sham", "target"),
+        ("Hay'at Tahrir al-Sham", "side_a"),
+    ]
+
+
+def test_a_merged_duplicate_leaves_every_review_queue_and_offers_no_review_step():
+    author, reviewer = role_user(DATA_ENTRY, "amal"), role_user(REVIEWER, "badr")
+    into = IncidentFactory(title="Clashes in Saraqib", status="submitted", created_by=author)
+    duplicate = IncidentFactory(title="Saraqib court attack", status="submitted", created_by=author)
+    incident_merge(duplicate=duplicate, into=into, user=reviewer)
+    client = Client()
+    client.force_login(role_user(REVIEWER, "rima"))
+
+    queue = client.get(reverse("admin:casualties_incident_changelist"), {"status__exact": "submitted"})
+    merged = client.get(reverse("admin:casualties_incident_changelist"), {"status__exact": "merged"})
+    page = client.get(reverse("admin:casualties_incident_change", args=[duplicate.pk]))
+
+    assert [i.pk for i in queue.context["cl"].result_list] == [into.pk]
+    assert [i.pk for i in merged.context["cl"].result_list] == [duplicate.pk]
+    assert page.context["review_status"] == f"Merged into incident #{into.pk}"
+    assert page.context["workflow_buttons"] == ""
+    with pytest.raises(PermissionDenied, match=r"This incident was merged into another; review that one instead\."):
+        incident_transition(incident=duplicate, to_status="verified", user=reviewer)
+
+    api = APIClient()
+    api.force_authenticate(reviewer)
+    submitted = api.get("/api/v1/incidents/", {"status": "submitted"}).json()["results"]
+    assert [row["public_id"] for row in submitted] == [str(into.public_id)]
+    asked = api.get("/api/v1/incidents/", {"status": "merged"}).json()["results"]
+    assert [row["public_id"] for row in asked] == [str(duplicate.public_id)]
+
+
+def test_the_survivor_lists_what_was_merged_into_it():
+    reviewer = role_user(REVIEWER, "badr")
+    into = IncidentFactory(title="Clashes in Saraqib")
+    first, second = IncidentFactory(title="Saraqib court attack"), IncidentFactory(title="Fighting in Saraqib")
+    incident_merge(duplicate=first, into=into, user=reviewer)
+    incident_merge(duplicate=second, into=into, user=reviewer)
+    client = Client()
+    client.force_login(reviewer)
+
+    page = client.get(reverse("admin:casualties_incident_change", args=[into.pk])).content.decode()
+    detail = APIClient().get(f"/api/v1/incidents/{into.public_id}/").json()
+
+    assert "Saraqib court attack" in page.split('class="readonly merged-from"')[1].split("</div>")[0]
+    assert "Fighting in Saraqib" in page.split('class="readonly merged-from"')[1].split("</div>")[0]
+    assert sorted(detail["merged_from"]) == sorted([str(first.public_id), str(second.public_id)])

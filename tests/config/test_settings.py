@@ -92,3 +92,14 @@ def test_deployment_checks_fail_when_https_redirect_is_turned_off(clean_environ)
 
     assert result.returncode == 1
     assert "security.W008" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["config.settings.local", "config.settings.test"])
+def test_importing_the_development_settings_never_starts_a_database_server(clean_environ, tmp_path, module):
+    environ = {**clean_environ, "DJANGO_SETTINGS_MODULE": module, "EMBEDDED_PGDATA": str(tmp_path / "pgdata")}
+
+    result = run_python(environ, "-c", "import django; django.setup()")
+
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: DATABASE_URL is not set. Run through manage.py, make or pytest" in result.stderr
+    assert not (tmp_path / "pgdata").exists()
