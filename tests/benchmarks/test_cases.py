@@ -271,3 +271,6 @@ def test_a_run_is_written_as_json_and_markdown_and_two_runs_as_a_growth_table(tm
     large["results"][0]["service"] = 45.0
     table = growth(small, large)
     assert table["rows"][0]["growth"] == 1.5
+    assert table["rows"][0]["growth_passed"] is True  # a write may grow 1.5x for the larger data, no more
+    large["results"][0]["service"] = 45.1
+    assert growth(small, large)["rows"][0]["growth_passed"] is False
