@@ -326,6 +326,9 @@ PAGE_PARTS_SQL = [
 ]
 
 
+LIST_BASELINE = "The page query (counted incidents, newest first, keyset) and its two prefetches, by hand."
+
+
 def _page_queries(bench: Bench, after: tuple | None, size: int) -> list[tuple[str, list]]:
     """The page query and the two prefetches for it, as the list does them."""
     keyset = "AND (i.date_start, i.id) < (%s, %s)" if after else ""
@@ -349,6 +352,7 @@ def lists(bench: Bench) -> Iterator[Result]:
         "incident list, first page", service=first_ms, raw=bench.raw_ms(*_page_queries(bench, None, size)), limit=10
     )
     result.passed, result.target = None, ""
+    result.baseline = LIST_BASELINE
     yield result
     yield _measured("incident list, page 500k rows deep", lambda: _deep(bench, page, size, first_ms))
 
@@ -372,6 +376,7 @@ def _deep(bench: Bench, page: dict, size: int, first_ms: float) -> Result:
         basis="first page",
     )
     result.details = {"depth": depth, "raw_sql_ms": bench.raw_ms(*_page_queries(bench, row, size)), "path": path}
+    result.baseline = "The service's own first page (the same request without a cursor)."
     return result
 
 
@@ -408,6 +413,9 @@ def detail(bench: Bench) -> Iterator[Result]:
             limit=10,
         )
         result.passed, result.target = None, ""
+        result.baseline = (
+            "The incident with region and type, its region chain, figures with reports and sources, actors, estimates."
+        )
         return result
 
     yield _measured("incident detail", run)
@@ -573,6 +581,7 @@ def load(bench: Bench, *, seconds: int = 10) -> Iterator[Result]:
             unit="req/s",
             basis="",
             target="0 errors",
+            baseline="No baseline: requests per second and latency under 8 concurrent clients.",
             passed=outcome.errors == 0 and outcome.requests > 0,
             note=f"p50 {outcome.p50_ms:.1f} / p95 {outcome.p95_ms:.1f} / p99 {outcome.p99_ms:.1f} ms, "
             f"{outcome.errors} errors, {outcome.requests} requests done in {seconds} s ({outcome.tool})",

@@ -274,3 +274,16 @@ def test_a_run_is_written_as_json_and_markdown_and_two_runs_as_a_growth_table(tm
     assert table["rows"][0]["growth_passed"] is True  # a write may grow 1.5x for the larger data, no more
     large["results"][0]["service"] = 45.1
     assert growth(small, large)["rows"][0]["growth_passed"] is False
+
+
+def test_every_read_case_says_in_one_line_what_its_baseline_does(bench):
+    results = [
+        *cases.aggregations(bench),
+        *cases.lists(bench),
+        *cases.detail(bench),
+        *cases.admin_list(bench),
+        *cases.duplicates(bench),
+    ]
+    for result in results:
+        assert result.baseline, result.name
+        assert "\n" not in result.baseline
