@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from .exports import INCIDENTS, can_export_unpublished, export_response
+from .exports import INCIDENTS, export_response
 from .models import ExportLog
-from .roles import can_read_export_log
+from .roles import can_export_unpublished, can_read_export_log
 
 
 class IncidentCsvExportMixin:
@@ -43,7 +43,7 @@ class IncidentCsvExportMixin:
         # Merged duplicates never leave the database in an export: their people are counted in the original.
         incidents = changelist.get_queryset(request).filter(duplicate_of__isnull=True)
         return export_response(
-            user=request.user, export=INCIDENTS, queryset=incidents, params=request.GET, hxl=False, via="admin"
+            request=request, export=INCIDENTS, queryset=incidents, params=request.GET, hxl=False, via="admin"
         )
 
 

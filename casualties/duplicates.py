@@ -7,12 +7,19 @@ import datetime
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
+from psycopg.types.range import DateRange
 
-from .models import Incident, IncidentActor
+from .models import Incident, IncidentActor, Region
+from .models.incidents import incident_span
 from .models.regions import PATH_SEPARATOR
 
 # Titles and descriptions at least this similar (pg_trgm similarity, 0..1) count as "similar text".
 TEXT_SIMILARITY = 0.3
+# The candidates scored, whatever the size of the table: up to this many in the same area, and this many more
+# from anywhere, among the incidents whose dates come within a day (each set one probe of the incidents' span
+# index). Only on the busiest days does a window hold more.
+SAME_AREA_CANDIDATES = 200
+OTHER_CANDIDATES = 300
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -29,7 +36,8 @@ def incident_possible_duplicates(
     A candidate is another incident not merged away, whose dates come within a day of this one's,
     and that shares at least one of: a place in the same region subtree (one region contains the
     other), an actor, or similar text (trigram similarity of title and description of at least
-    TEXT_SIMILARITY). Each result carries ``same_region``, ``shared_actor``, ``text_similarity``
+    TEXT_SIMILARITY). The candidates are bounded (SAME_AREA_CANDIDATES, OTHER_CANDIDATES), so the answer takes
+    as long at any size of the table. Each result carries ``same_region``, ``shared_actor``, ``text_similarity``
     and ``match_count`` (how many of the three hold). ``candidates`` narrows the search, e.g. to
     what the viewer may see.
     """
@@ -37,6 +45,16 @@ def incident_possible_duplicates(
     one_day = datetime.timedelta(days=1)
     region_path = incident.region.path
     same_region = Q(region__path__startswith=region_path) | Q(region__path__in=_ancestor_paths(region_path))
+    window = (
+        queryset.alias(span=incident_span())
+        .filter(span__overlap=DateRange(incident.date_start - one_day, incident.date_end + one_day, "[]"))
+        .exclude(pk=incident.pk)
+        .filter(duplicate_of__isnull=True)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    areas = Region.objects.filter(Q(path__startswith=region_path) | Q(path__in=_ancestor_paths(region_path)))
+    bounded = list(window.filter(region__in=areas)[:SAME_AREA_CANDIDATES].union(window[:OTHER_CANDIDATES]))
     shared_actor = Exists(
         IncidentActor.objects.filter(
             incident=OuterRef("pk"), actor__in=IncidentActor.objects.filter(incident=incident).values("actor")
@@ -44,12 +62,7 @@ def incident_possible_duplicates(
     )
     text = f"{incident.title} {incident.description}".strip()
     rows = (
-        queryset.exclude(pk=incident.pk)
-        .filter(
-            duplicate_of__isnull=True,
-            date_start__lte=incident.date_end + one_day,
-            date_end__gte=incident.date_start - one_day,
-        )
+        Incident.objects.filter(pk__in=bounded)
         .annotate(
             same_region=Case(When(same_region, then=Value(1)), default=Value(0), output_field=IntegerField()),
             shared_actor=Case(When(shared_actor, then=Value(1)), default=Value(0), output_field=IntegerField()),

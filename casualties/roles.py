@@ -178,3 +178,18 @@ def transition_refusal(user, incident, to_status: str) -> str | None:
 def allowed_transitions(user, incident) -> list[str]:
     """The review steps ``user`` may take on ``incident`` (none on a merged duplicate)."""
     return [to for (frm, to) in TRANSITIONS if frm == incident.status and not transition_refusal(user, incident, to)]
+
+
+def can_see_tally(user, tally) -> bool:
+    """A period total is public reference data; a figure about an incident is seen by whoever sees the incident."""
+    return tally.incident_id is None or can_view_incident(user, tally.incident)
+
+
+def can_change_figures(user, incident) -> bool:
+    """Whoever may edit an incident adds, changes and deletes the figures about it."""
+    return _is_user(user) and user.has_perm("casualties.change_casualtytally") and can_change_incident(user, incident)
+
+
+def can_change_period_total(user) -> bool:
+    """Period totals belong to no incident: anyone who enters figures may enter and correct them."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.change_casualtytally"))

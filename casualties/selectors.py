@@ -1,45 +1,68 @@
 """Named read queries: the aggregations behind /api/v1/aggregates/.
 
-Every figure the aggregate endpoint returns comes from ``casualty_aggregate`` (incident basis) or
-``reported_totals_aggregate`` (reported-totals basis); each is one SQL statement that computes the
-rows, the totals and the size check together. The counting rules are in their docstrings and in
+Every figure the aggregate endpoint returns comes from ``casualty_aggregate`` (incident basis, from the
+incidents), ``summary_aggregate`` (the same rows from the summary cells) or ``reported_totals_aggregate``
+(reported-totals basis); each is one SQL statement that computes the rows, the totals and the exact size check
+together (casualties.aggregate_sql). ``incident_basis_aggregate`` chooses between the first two and refuses a
+request too large for the cap before either runs. The counting rules are in their docstrings and in
 docs/aggregation.md.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence, Set
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
-from django.db.models import ForeignObjectRel, OneToOneRel, QuerySet, TextChoices
+from django.db.models import QuerySet, TextChoices
 
 from sources.models import Source
 
-from .choices import CasualtyGroup, CasualtyStatus, Outcome, ReviewStatus
+from .aggregate_sql import (
+    AGGREGATE_ROW_CAP,
+    AGGREGATE_SESSION,
+    AGGREGATE_TIME_LIMIT,
+    ALL_STATUSES,
+    ROW_FIELDS,
+    Aggregate,
+    AggregateOptions,
+    AggregateTimedOut,
+    AggregateTooLarge,
+    Interval,
+    aggregate_transaction,
+    figures_join,
+    ids_sql,
+    incident_rows_sql,
+    run_grouped,
+    statuses_of,
+    to_aggregate,
+    with_incident_counts,
+)
 from .models import CasualtyTally, Incident, Region
 from .models.summary import SUMMARY_LEVEL, SummaryGrain
-from .roles import visible_incidents
+from .roles import counted_filter, visible_incidents
 
-# The most rows (buckets x region groups) one aggregate request may produce.
-AGGREGATE_ROW_CAP = 100_000
-
-# Settings of the aggregate's transaction: room to group some hundred thousand rows in memory instead of
-# sorting them on disk, and no JIT compilation, which costs tens of milliseconds and saves less on queries
-# of this size. The benchmarks give the hand-written queries they compare with the same settings.
-AGGREGATE_SESSION = {"work_mem": "64MB", "jit": "off"}
-
-ALL_STATUSES = "all"
-
-
-class Interval(TextChoices):
-    DAY = "day", "Day"
-    WEEK = "week", "ISO week (Monday to Sunday)"
-    MONTH = "month", "Month"
-    QUARTER = "quarter", "Quarter"
-    YEAR = "year", "Year"
+# Names other modules take from here: the aggregate's options, limits and answers.
+__all__ = [
+    "AGGREGATE_ROW_CAP",
+    "AGGREGATE_SESSION",
+    "AGGREGATE_TIME_LIMIT",
+    "ALL_STATUSES",
+    "ROW_FIELDS",
+    "Aggregate",
+    "AggregateOptions",
+    "AggregateTimedOut",
+    "AggregateTooLarge",
+    "Basis",
+    "Interval",
+    "aggregate_incidents",
+    "casualty_aggregate",
+    "ids_sql",
+    "incident_basis_aggregate",
+    "period_totals",
+    "reported_totals_aggregate",
+    "summary_aggregate",
+]
 
 
 class Basis(TextChoices):
@@ -47,81 +70,9 @@ class Basis(TextChoices):
     REPORTED_TOTALS = "reported_totals", "Reported totals: one source's period totals"
 
 
-# Interval -> (date_trunc unit, step between buckets). Fixed SQL fragments: user input never reaches the SQL text.
-_INTERVAL_SQL = {
-    Interval.DAY: ("day", "interval '1 day'"),
-    Interval.WEEK: ("week", "interval '1 week'"),
-    Interval.MONTH: ("month", "interval '1 month'"),
-    Interval.QUARTER: ("quarter", "interval '3 months'"),
-    Interval.YEAR: ("year", "interval '1 year'"),
-}
-
-ROW_FIELDS = (
-    "period_start",
-    "period_end",
-    "region_code",
-    "region_name",
-    "region_level",
-    "incidents",
-    "incidents_with_figures",
-    "low",
-    "best",
-    "high",
-)
-TOTAL_FIELDS = ("incidents", "incidents_with_figures", "low", "best", "high")
-
-
-class AggregateTooLarge(Exception):
-    """The request would produce more rows than the cap allows."""
-
-    def __init__(self, estimated_rows: int, cap: int):
-        self.estimated_rows = estimated_rows
-        self.cap = cap
-        super().__init__(
-            f"This request would return about {estimated_rows} rows (cap {cap}): narrow date_from/date_to, "
-            "use a coarser interval or region_level, or filter by region or country."
-        )
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """Rows (one per date bucket x region group) and the totals over all of them."""
-
-    results: list[dict]
-    totals: dict
-
-
-@dataclass(frozen=True)
-class _Grouping:
-    """The SQL pieces that put a row into its date bucket and region group."""
-
-    interval: str | None
-    region_level: int | None
-
-    def bucket(self, date_sql: str) -> str:
-        if self.interval is None:
-            return "NULL::date"
-        unit, _ = _INTERVAL_SQL[self.interval]
-        return f"date_trunc('{unit}', ({date_sql})::timestamp)::date"
-
-    @property
-    def step(self) -> str:
-        return _INTERVAL_SQL[self.interval][1]
-
-    def region(self, alias: str = "r") -> tuple[str, list]:
-        """``region_code, region_level`` of a row whose region's ``path`` and ``level`` are columns of ``alias``:
-        the ancestor at the level, or the region itself when it is coarser than the level."""
-        if self.region_level is None:
-            return "NULL::varchar AS region_code, NULL::integer AS region_level", []
-        return (
-            f"split_part({alias}.path, '/', LEAST({alias}.level, %s) + 1) AS region_code, "
-            f"LEAST({alias}.level, %s) AS region_level",
-            [self.region_level, self.region_level],
-        )
-
-
-def _statuses(casualty_status: str) -> list[str]:
-    return list(CasualtyStatus.values) if casualty_status == ALL_STATUSES else [casualty_status]
+# How far the planner's estimate of the summary cells of a range may be trusted: beyond this factor of the cap
+# either way it decides alone; in between, the cells are counted.
+CELL_ESTIMATE_MARGIN = 2
 
 
 def aggregate_incidents(*, user, statuses_requested: bool) -> QuerySet[Incident]:
@@ -130,10 +81,9 @@ def aggregate_incidents(*, user, statuses_requested: bool) -> QuerySet[Incident]
     Merged duplicates never count (a person is never counted twice). Without a ``status`` filter only
     verified incidents count; with one, the filter chooses among what ``user`` may see (casualties.roles).
     """
-    incidents = Incident.objects.filter(duplicate_of__isnull=True)
     if not statuses_requested:
-        incidents = incidents.filter(status=ReviewStatus.VERIFIED)
-    return visible_incidents(user, incidents)
+        return visible_incidents(user, Incident.objects.filter(counted_filter()))
+    return visible_incidents(user, Incident.objects.filter(duplicate_of__isnull=True))
 
 
 def period_totals(
@@ -157,13 +107,7 @@ def period_totals(
 def casualty_aggregate(
     *,
     incidents: QuerySet[Incident],
-    interval: str | None,
-    region_level: int | None,
-    outcome: str = Outcome.KILLED,
-    casualty_status: str = CasualtyStatus.CIVILIAN,
-    group: str = CasualtyGroup.ALL,
-    fill: tuple[datetime.date, datetime.date] | None = None,
-    cap: int = AGGREGATE_ROW_CAP,
+    options: AggregateOptions,
 ) -> Aggregate:
     """Casualties on the incident basis: each incident of ``incidents`` counted exactly once.
 
@@ -184,10 +128,10 @@ def casualty_aggregate(
       is no figure to sum (read it as no recorded casualties). Null rather than 0 keeps both promises:
       the rows sum to the totals, and an unknown figure is never turned into 0.
     """
-    grouping = _Grouping(interval, region_level)
-    incidents_sql, incidents_params = _incident_rows_sql(incidents)
+    grouping = options.grouping
+    incidents_sql, incidents_params = incident_rows_sql(incidents)
     region_sql, region_params = grouping.region("i")
-    figures, figure_params = _figures_join(outcome, casualty_status, group)
+    figures, figure_params = figures_join(options)
     # The filtered incidents are a derived table joined in place (PostgreSQL merges it into the scan), so
     # the incident table is read once, with its region's path and level from the join a region filter
     # already makes; each incident is one row with its figure, if any.
@@ -199,8 +143,8 @@ def casualty_aggregate(
             LEFT JOIN {figures}
         )"""
     base_params = [*region_params, *incidents_params, *figure_params]
-    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="0, 0, NULL, NULL, NULL", cap=cap)
-    return _with_incident_counts(_to_aggregate(rows))
+    rows = run_grouped(options, base_sql, base_params, fill_values="0, 0, NULL, NULL, NULL")
+    return with_incident_counts(to_aggregate(rows))
 
 
 def summary_aggregate(
@@ -208,13 +152,7 @@ def summary_aggregate(
     within: Sequence[Region] = (),
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
-    interval: str | None,
-    region_level: int | None,
-    outcome: str = Outcome.KILLED,
-    casualty_status: str = CasualtyStatus.CIVILIAN,
-    group: str = CasualtyGroup.ALL,
-    fill: tuple[datetime.date, datetime.date] | None = None,
-    cap: int = AGGREGATE_ROW_CAP,
+    options: AggregateOptions,
 ) -> Aggregate | None:
     """``casualty_aggregate`` of the public set (verified incidents not merged away) inside every region of
     ``within`` whose dates overlap [date_from, date_to], read from the summary cells (casualties.models.summary)
@@ -227,20 +165,19 @@ def summary_aggregate(
 
     Returns None when the summary cannot answer: a region or a ``region_level`` finer than admin2.
     """
-    if (region_level is not None and region_level > SUMMARY_LEVEL) or any(r.level > SUMMARY_LEVEL for r in within):
+    if not summary_can_answer(within=within, options=options):
         return None
-    grain = _summary_grain(interval, date_from, date_to)
-    grouping = _Grouping(interval, region_level)
+    grain = _summary_grain(options.interval, date_from, date_to)
+    grouping = options.grouping
     region_sql, region_params = grouping.region()
-    figure = f"{outcome}/{casualty_status}/{group}"
+    figure = f"{options.outcome}/{options.casualty_status}/{options.group}"
     cell_where, cell_params = ["r.grain = %s", "r.figure IN ('', %s)"], [grain, figure]
     span_where, span_params = [], []
     for region in within:
         cell_where.append("r.path LIKE %s")
         span_where.append("r.path LIKE %s")
-        prefix = region.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        cell_params.append(prefix)
-        span_params.append(prefix)
+        cell_params.append(_under(region))
+        span_params.append(_under(region))
     if date_from is not None:
         cell_where.append("r.bucket >= %s")
         cell_params.append(date_from)
@@ -262,23 +199,152 @@ def summary_aggregate(
            WHERE {" AND ".join(cell_where)}"""
     base_params = [*region_params, *cell_params]
     if date_from is not None:
-        figures, figure_params = _figures_join(outcome, casualty_status, group, few=True)
+        figures, figure_params = figures_join(options, few=True)
+        public_sql, public_params = Incident.objects.filter(counted_filter()).query.sql_with_params()
         # The partial GiST index casualties_incident_public_span answers "began before date_from and ends on or
         # after it" (the span holds the day before and date_from itself).
         base_sql += f"""
           UNION ALL
           SELECT {grouping.bucket("i.date_start")}, {region_sql}, 1,
                  (e.incident_id IS NOT NULL)::integer, e.low, e.best, e.high
-            FROM casualties_incident i
+            FROM ({public_sql}) i
             JOIN casualties_region r ON r.id = i.region_id
             LEFT JOIN {figures}
            WHERE daterange(i.date_start, i.date_end, '[]') @> daterange(%s::date - 1, %s::date, '[]')
-             AND i.date_end > i.date_start AND i.status = '{ReviewStatus.VERIFIED}' AND i.duplicate_of_id IS NULL
-             {"".join(f" AND {w}" for w in span_where)}"""
-        base_params += [*region_params, *figure_params, date_from, date_from, *span_params]
+             AND i.date_end > i.date_start {"".join(f" AND {w}" for w in span_where)}"""
+        base_params += [*region_params, *public_params, *figure_params, date_from, date_from, *span_params]
     base_sql += "\n        )"
-    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="0, 0, NULL, NULL, NULL", cap=cap)
-    return _with_incident_counts(_to_aggregate(rows))
+    rows = run_grouped(options, base_sql, base_params, fill_values="0, 0, NULL, NULL, NULL")
+    return with_incident_counts(to_aggregate(rows))
+
+
+# Incident filters the summary cells can answer (summary_aggregate); with any other (a review status, an actor, a
+# source, a text search, ...) the incidents themselves are read.
+SUMMARY_FILTERS = frozenset({"region", "country", "date_from", "date_to"})
+
+
+def summary_can_answer(
+    *, within: Sequence[Region], options: AggregateOptions, filters_given: Set[str] = frozenset()
+) -> bool:
+    """Whether the summary cells hold the answer: the public set filtered by place and dates only (``filters_given``
+    names the incident filters a request used), grouped and filtered at admin2 or coarser."""
+    if set(filters_given) - SUMMARY_FILTERS:
+        return False
+    if options.region_level is not None and options.region_level > SUMMARY_LEVEL:
+        return False
+    return all(region.level <= SUMMARY_LEVEL for region in within)
+
+
+def incident_basis_aggregate(
+    *,
+    incidents: QuerySet[Incident],
+    filters_given: Set[str],
+    within: Sequence[Region] = (),
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    options: AggregateOptions,
+) -> Aggregate:
+    """The incident-basis aggregate of ``incidents``: the counted incidents (``aggregate_incidents``) filtered by
+    the incident filters named in ``filters_given``, of which ``within``, ``date_from`` and ``date_to`` are the
+    place and date filters' values.
+
+    Read from the summary cells when they hold the answer (``summary_can_answer``), else from the incidents; the
+    rows are the same either way. A request too large for the cap is refused before either is read, when an
+    estimate shows it (``aggregate_size_check``).
+    """
+    filters_given = set(filters_given)
+    aggregate_size_check(
+        within=within,
+        date_from=date_from,
+        date_to=date_to,
+        options=options,
+        place_and_dates_only=not filters_given - SUMMARY_FILTERS,
+    )
+    if summary_can_answer(within=within, options=options, filters_given=filters_given):
+        return summary_aggregate(within=within, date_from=date_from, date_to=date_to, options=options)
+    return casualty_aggregate(incidents=incidents, options=options)
+
+
+def aggregate_size_check(
+    *,
+    within: Sequence[Region],
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+    options: AggregateOptions,
+    place_and_dates_only: bool,
+) -> None:
+    """Refuse (AggregateTooLarge) a request whose rows exceed the cap, before any incident is grouped.
+
+    Index look-ups and planner estimates only. The grid (buckets in the date range x regions of the gazetteer that
+    can be a row) bounds the rows from above: within the cap, the request goes ahead. Beyond it, when the
+    incidents are the public set filtered by place and dates only (``place_and_dates_only``), the interval is the
+    summary cells' own grain and the rows are grouped at admin2 or finer, every summary cell of the range is one
+    row or more. PostgreSQL's estimate of those cells decides when it is CELL_ESTIMATE_MARGIN times the cap or
+    more (refused) or that many times less (goes ahead); in between the cells are counted, up to one more than
+    the cap. With ``fill`` and no region grouping there is one row per bucket of the range. Anything else is left
+    to the size check of the aggregate's own statement, which counts the grouped rows.
+    """
+    grouping, cap, level = options.grouping, options.cap, options.region_level
+    fill_from, fill_to = options.fill or (date_from, date_to)
+    prefixes = [_under(region) for region in within]
+    region_where = "".join(" AND r.path LIKE %s" for _ in prefixes)
+    groups_sql = (
+        "1" if level is None else f"(SELECT count(*) FROM casualties_region r WHERE r.level <= %s{region_where})"
+    )
+    groups_params = [] if level is None else [level, *prefixes]
+    if grouping.interval is None:
+        buckets_sql, buckets_params = "1", []
+    else:
+        buckets_sql = f"""(SELECT count(*) FROM generate_series({grouping.bucket("d.lo")}::timestamp, d.hi::timestamp,
+                                                     {grouping.step}))"""
+        buckets_params = []
+    grain = _summary_grain(options.interval, date_from, date_to)
+    cell_where = ["c.grain = %s", "c.figure = ''"] + ["c.path LIKE %s" for _ in prefixes]
+    cell_params = [grain, *prefixes]
+    if date_from is not None:
+        cell_where.append("c.bucket >= %s")
+        cell_params.append(date_from)
+    if date_to is not None:
+        cell_where.append("c.bucket <= %s")
+        cell_params.append(date_to)
+    whole_cells = options.interval == grain and level is not None and level >= SUMMARY_LEVEL
+    countable = place_and_dates_only and options.fill is None and whole_cells
+    sql = f"""
+        SELECT {groups_sql} * {buckets_sql}
+          FROM (SELECT COALESCE(%s::date, (SELECT min(date_start) FROM casualties_incident)) AS lo,
+                       COALESCE(%s::date, (SELECT max(date_start) FROM casualties_incident)) AS hi) d"""
+    with aggregate_transaction() as cursor:
+        cursor.execute(sql, [*groups_params, *buckets_params, fill_from, fill_to])
+        [grid] = cursor.fetchone()
+        if options.fill is not None and level is None and grid > cap:
+            raise AggregateTooLarge(grid, cap)  # one row per bucket of the range, and more if the data reach beyond
+        if grid <= cap or not countable:
+            return
+        cells_sql = f"SELECT 1 FROM casualties_summarycell c WHERE {' AND '.join(cell_where)}"
+        cells = _planned_rows(cursor, cells_sql, cell_params)
+        if cells > CELL_ESTIMATE_MARGIN * cap:
+            raise AggregateTooLarge(cells, cap)
+        if cells * CELL_ESTIMATE_MARGIN < cap:
+            return
+        # Near the cap: count the cells, reading one more than the cap at most, from the index alone.
+        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+        cursor.execute(f"SELECT count(*) FROM ({cells_sql} LIMIT %s) cells", [*cell_params, cap + 1])
+        [counted] = cursor.fetchone()
+    if counted > cap:
+        raise AggregateTooLarge(counted, cap, at_least=True)
+
+
+def _planned_rows(cursor, sql: str, params: list) -> int:
+    """PostgreSQL's estimate of the rows ``sql`` returns, from its statistics (EXPLAIN: nothing is read)."""
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    [explained] = cursor.fetchone()
+    plan = json.loads(explained) if isinstance(explained, str) else explained
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _under(region: Region) -> str:
+    """A LIKE pattern for the paths of ``region`` and everything under it."""
+    return region.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _summary_grain(interval: str | None, date_from: datetime.date | None, date_to: datetime.date | None) -> str:
@@ -301,47 +367,10 @@ def _summary_grain(interval: str | None, date_from: datetime.date | None, date_t
     return SummaryGrain.DAY
 
 
-def _figures_join(outcome: str, casualty_status: str, group: str, *, few: bool = False) -> tuple[str, list]:
-    """``LEFT JOIN`` target giving each incident ``i`` its figure ``e`` (low, best, high) for the key asked for;
-    ``e.incident_id`` is null when it has none. ``few``: the incidents are few, so look each one's up."""
-    statuses = _statuses(casualty_status)
-    if len(statuses) == 1 and not few:
-        # At most one estimate per incident, outcome, status and group (a unique key): join it directly.
-        return (
-            """casualties_estimate e
-               ON e.incident_id = i.id AND e.outcome = %s AND e.status = %s AND e.casualty_group = %s""",
-            [outcome, statuses[0], group],
-        )
-    # Added up per incident, so that each incident is still one row: for few incidents, each one's estimates;
-    # else one pass over the estimates, joined by hash.
-    per_incident, joined = ("incident_id = i.id AND ", "LATERAL") if few else ("", "")
-    summed = f"""(
-              SELECT incident_id, sum(low) AS low, sum(best) AS best, sum(high) AS high
-                FROM casualties_estimate
-               WHERE {per_incident}outcome = %s AND status = ANY(%s) AND casualty_group = %s
-               GROUP BY incident_id
-            )"""
-    return f"{joined} {summed} e ON {'true' if few else 'e.incident_id = i.id'}", [outcome, statuses, group]
-
-
-def _with_incident_counts(aggregate: Aggregate) -> Aggregate:
-    """Incident counts are never unknown: a row or total without incidents has 0 of them."""
-    for row in [*aggregate.results, aggregate.totals]:
-        row["incidents"] = row["incidents"] or 0
-        row["incidents_with_figures"] = row["incidents_with_figures"] or 0
-    return aggregate
-
-
 def reported_totals_aggregate(
     *,
     totals: QuerySet[CasualtyTally],
-    interval: str | None,
-    region_level: int | None,
-    outcome: str = Outcome.KILLED,
-    casualty_status: str = CasualtyStatus.CIVILIAN,
-    group: str = CasualtyGroup.ALL,
-    fill: tuple[datetime.date, datetime.date] | None = None,
-    cap: int = AGGREGATE_ROW_CAP,
+    options: AggregateOptions,
 ) -> Aggregate:
     """Casualties on the reported-totals basis: the period totals of ``totals`` (give one source's, see
     ``period_totals``), each counted whole.
@@ -358,10 +387,10 @@ def reported_totals_aggregate(
     - ``fill=(first, last)`` adds a row for every bucket and region group present with null figures: the
       source published no total for it, which is not the same as zero.
     """
-    grouping = _Grouping(interval, region_level)
-    inner_sql, inner_params = _ids_sql(totals)
+    grouping = options.grouping
+    inner_sql, inner_params = ids_sql(totals)
     region_sql, region_params = grouping.region()
-    if interval is None:
+    if options.interval is None:
         pieces = "SELECT tot.*, NULL::date AS bucket, tot.d1 - tot.d0 AS days FROM tot"
     else:
         pieces = f"""
@@ -391,123 +420,6 @@ def reported_totals_aggregate(
                  {parts}
             FROM piece
         )"""
-    base_params = [*region_params, *inner_params, outcome, _statuses(casualty_status), group]
-    rows = _run(grouping, base_sql, base_params, fill=fill, fill_values="NULL, NULL, NULL, NULL, NULL", cap=cap)
-    return _to_aggregate(rows)
-
-
-def _incident_rows_sql(incidents: QuerySet[Incident]) -> tuple[str, tuple]:
-    """``id, date_start`` and the region's ``path, level`` of each incident of ``incidents``, once each, as
-    parameterised SQL."""
-    rows = incidents.order_by().values_list("pk", "date_start", "region__path", "region__level")
-    if _joins_many(rows.query):
-        rows = rows.distinct()  # a join to a to-many relation may repeat an incident
-    try:
-        return rows.query.sql_with_params()
-    except EmptyResultSet:  # e.g. .none() or an empty __in list
-        return "SELECT NULL::bigint, NULL::date, NULL::varchar, NULL::integer WHERE false", ()
-
-
-def _joins_many(query) -> bool:
-    """Whether ``query`` joins a relation that can give several rows per row of its model."""
-    return any(
-        isinstance(getattr(join, "join_field", None), ForeignObjectRel) and not isinstance(join.join_field, OneToOneRel)
-        for join in query.alias_map.values()
-    )
-
-
-def _ids_sql(queryset: QuerySet) -> tuple[str, tuple]:
-    """The ids of ``queryset`` as parameterised SQL to embed in ``IN (...)``."""
-    try:
-        return queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # e.g. .none() or an empty __in list
-        return "SELECT NULL::bigint WHERE false", ()
-
-
-def _run(
-    grouping: _Grouping,
-    base_sql: str,
-    base_params: list,
-    *,
-    fill: tuple[datetime.date, datetime.date] | None,
-    fill_values: str,
-    cap: int,
-) -> list[tuple]:
-    """Group the ``base`` rows (bucket, region_code, region_level, incidents, with_figures, low, best, high)
-    into buckets x regions plus a total, in one statement that also sizes the result against ``cap``.
-
-    ``base`` is read once: one ``GROUPING SETS`` pass gives the rows and the total together. The size is
-    (buckets from the earliest to the latest, widened to ``fill``) x (region groups present), taken from the
-    grouped rows; when it exceeds the cap the statement returns only the size.
-    """
-    if fill is not None and grouping.interval is None:
-        raise ValueError("fill needs an interval")
-    params = list(base_params)
-    if grouping.region_level is None:
-        groups = "SELECT NULL::varchar AS region_code, NULL::integer AS region_level"
-    else:
-        groups = "SELECT DISTINCT region_code, region_level FROM agg WHERE NOT is_total"
-    if grouping.interval is None:
-        buckets = "SELECT NULL::date AS bucket"
-        bucket_end = "NULL::date"
-    else:
-        buckets = f"""
-          SELECT g::date AS bucket
-            FROM (SELECT LEAST(%s::date, min(bucket)) AS lo, GREATEST(%s::date, max(bucket)) AS hi
-                    FROM agg WHERE NOT is_total) s,
-                 generate_series({grouping.bucket("s.lo")}::timestamp, s.hi::timestamp, {grouping.step}) AS g"""
-        params += [fill[0], fill[1]] if fill else [None, None]
-        bucket_end = f"(o.bucket + {grouping.step} - interval '1 day')::date"
-    dense = ""
-    if fill is not None:
-        dense = f"""
-          UNION ALL
-          SELECT false, b.bucket, g.region_code, g.region_level, {fill_values}
-            FROM buckets b CROSS JOIN groups g
-           WHERE NOT EXISTS (
-             SELECT 1 FROM agg a
-              WHERE NOT a.is_total AND a.bucket = b.bucket AND a.region_code IS NOT DISTINCT FROM g.region_code
-           )"""
-    sql = f"""
-        WITH {base_sql},
-        agg AS MATERIALIZED (
-          SELECT GROUPING(bucket, region_code, region_level) <> 0 AS is_total, bucket, region_code, region_level,
-                 sum(incidents) AS incidents, sum(with_figures) AS with_figures,
-                 sum(low) AS low, sum(best) AS best, sum(high) AS high
-            FROM base
-           GROUP BY GROUPING SETS ((bucket, region_code, region_level), ())
-        ),
-        groups AS ({groups}),
-        buckets AS ({buckets}),
-        size AS (SELECT (SELECT count(*) FROM buckets) * (SELECT count(*) FROM groups) AS n),
-        out AS (SELECT * FROM agg {dense})
-        -- Only one of the two branches returns rows; the size test is a constant, so when it fails the
-        -- first branch returns nothing and only the size comes back.
-        SELECT NULL::bigint AS too_many, o.is_total, o.bucket, {bucket_end}, o.region_code, rg.name, o.region_level,
-               o.incidents::bigint, o.with_figures::bigint, o.low::bigint, o.best::bigint, o.high::bigint,
-               rg.path AS region_path
-          FROM out o LEFT JOIN casualties_region rg ON rg.code = o.region_code
-         WHERE (SELECT n FROM size) <= %s
-        UNION ALL
-        SELECT n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM size WHERE n > %s
-         ORDER BY is_total, bucket, region_path, region_code"""
-    params += [cap, cap]
-    with transaction.atomic(), connection.cursor() as cursor:
-        settings_sql = ", ".join("set_config(%s, %s, true)" for _ in AGGREGATE_SESSION)
-        cursor.execute(f"SELECT {settings_sql}", [item for pair in AGGREGATE_SESSION.items() for item in pair])
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if rows[0][0] is not None:
-        raise AggregateTooLarge(rows[0][0], cap)
-    return rows
-
-
-def _to_aggregate(rows: list[tuple]) -> Aggregate:
-    results, totals = [], {}
-    for _too_many, is_total, *values, _region_path in rows:
-        row = dict(zip(ROW_FIELDS, values, strict=True))
-        if is_total:
-            totals = {field: row[field] for field in TOTAL_FIELDS}
-        else:
-            results.append(row)
-    return Aggregate(results=results, totals=totals)
+    base_params = [*region_params, *inner_params, options.outcome, statuses_of(options.casualty_status), options.group]
+    rows = run_grouped(options, base_sql, base_params, fill_values="NULL, NULL, NULL, NULL, NULL")
+    return to_aggregate(rows)

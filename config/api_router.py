@@ -5,7 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from casualties.api.aggregates import AggregateView
-from casualties.api.exports import IncidentExportView, PeriodTotalExportView, TallyExportView
+from casualties.api.exports import (
+    ExportReceiptView,
+    IncidentExportView,
+    PeriodTotalExportView,
+    TallyExportView,
+)
 from casualties.api.views import (
     ActorViewSet,
     CasualtyTallyViewSet,
@@ -33,5 +38,6 @@ urlpatterns = [
     path("exports/incidents.csv", IncidentExportView.as_view(), name="export-incidents"),
     path("exports/tallies.csv", TallyExportView.as_view(), name="export-tallies"),
     path("exports/period-totals.csv", PeriodTotalExportView.as_view(), name="export-period-totals"),
+    path("exports/receipts/<str:token>/", ExportReceiptView.as_view(), name="export-receipt"),
     *router.urls,
 ]

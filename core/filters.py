@@ -1,15 +1,21 @@
-"""Filter pieces every FilterSet shares: parameters that name objects, orderings, UTC timestamps.
+"""Filter pieces every FilterSet shares: parameters that name objects, orderings, UTC timestamps, and the
+refusal of parameters an endpoint does not know.
 
 A parameter naming something (a source, a region, an actor) is resolved while the query is
-validated, so an unknown name is a 400 that names the parameter, never an empty list.
+validated, so an unknown name is a 400 that names the parameter, never an empty list; so is a
+parameter the endpoint does not take at all.
 """
 
 import datetime
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions
+from rest_framework.settings import api_settings
 
 
 class ResolvingField(forms.CharField):
@@ -83,3 +89,40 @@ def updated_since_filter() -> django_filters.IsoDateTimeFilter:
         lookup_expr="gte",
         help_text="Only rows changed at or after this ISO 8601 date-time (e.g. 2017-07-20T00:00:00Z), for sync.",
     )
+
+
+def unknown_parameter_message(name: str, known: Iterable[str]) -> str:
+    """What an unknown query parameter is told: that it is unknown, and the known one it may have meant."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"Unknown parameter; did you mean {close[0]}?" if close else "Unknown parameter."
+
+
+def refuse_unknown_parameters(params: Iterable[str], known: Iterable[str]) -> None:
+    """A query naming a parameter the endpoint does not take is a 400, ``{name: [message]}`` per unknown name,
+    so a mistyped filter is never silently dropped from the answer."""
+    known = set(known)
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise exceptions.ValidationError({name: [unknown_parameter_message(name, known)] for name in unknown})
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend that refuses unknown parameters: every list and detail under /api/v1/ uses it.
+
+    Known are the view's FilterSet parameters, its paginator's (``cursor``, ``page_size``) and ``format``.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        refuse_unknown_parameters(request.query_params, self.known_parameters(request, queryset, view))
+        return super().filter_queryset(request, queryset, view)
+
+    def known_parameters(self, request, queryset, view) -> set[str]:
+        known = {api_settings.URL_FORMAT_OVERRIDE}
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        paginator = getattr(view, "paginator", None)
+        for attribute in ("cursor_query_param", "page_size_query_param", "page_query_param", "limit_query_param"):
+            if getattr(paginator, attribute, None):
+                known.add(getattr(paginator, attribute))
+        return known

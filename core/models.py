@@ -6,6 +6,7 @@ import pghistory
 import pgtrigger
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
 
 def touch_updated_at() -> pgtrigger.Trigger:
@@ -19,9 +20,31 @@ def touch_updated_at() -> pgtrigger.Trigger:
     )
 
 
+# How far ahead of UTC "today" may be: the earliest time zone on Earth is UTC+14.
+AHEAD_OF_UTC = datetime.timedelta(hours=14)
+
+
 def not_in_future(field: str) -> Q:
     """A date no later than today anywhere on Earth (UTC+14), so "today" is accepted in every time zone."""
-    return Q(**{f"{field}__lte": Now() + datetime.timedelta(hours=14)})
+    return Q(**{f"{field}__lte": Now() + AHEAD_OF_UTC})
+
+
+def future_date_errors(**dates: datetime.date | None) -> dict[str, str]:
+    """The no-future-date rule, as ``not_in_future`` checks it in the database, as a message per field."""
+    latest = (timezone.now() + AHEAD_OF_UTC).date()
+    return {
+        name: f"{value:%Y-%m-%d} is in the future; record only what has happened."
+        for name, value in dates.items()
+        if value is not None and value > latest
+    }
+
+
+def date_range_errors(*, start: datetime.date | None, end: datetime.date | None) -> dict[str, str]:
+    """A ``date_start``/``date_end`` range that lies in the future or ends before it starts, at the date concerned."""
+    errors = future_date_errors(date_start=start, date_end=end)
+    if start and end and end < start and "date_end" not in errors:
+        errors["date_end"] = f"The end ({end:%Y-%m-%d}) is before the start ({start:%Y-%m-%d})."
+    return errors
 
 
 def audited(model=None, *, exclude: list[str] | None = None):

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ServiceRefusalsMixin
+from core.forms import LoadedAtForm
 from core.history import AuditHistoryMixin
 
 from .models import Report, Source
+from .services import WRITABLE_FIELDS, report_create, report_update
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(LoadedAtForm):
     url = forms.URLField(max_length=1000, required=False, assume_scheme="https", label="URL")
     archive_url = forms.URLField(
         max_length=1000, required=False, assume_scheme="https", help_text="A permanent copy (e.g. web archive)."
@@ -35,22 +35,6 @@ class ReportForm(forms.ModelForm):
             "credibility",
             "summary",
         ]
-
-    def clean(self):
-        cleaned = super().clean()
-        published = cleaned.get("published_on")
-        if published and published > (timezone.now() + datetime.timedelta(hours=14)).date():
-            self.add_error("published_on", f"{published:%Y-%m-%d} is in the future.")
-        source = cleaned.get("source")
-        for name in ("url", "external_id"):
-            value = cleaned.get(name)
-            if not (source and value):
-                continue
-            same = Report.objects.filter(source=source, **{name: value}).exclude(pk=self.instance.pk).first()
-            if same is not None:
-                label = "URL" if name == "url" else "external id"
-                self.add_error(name, f"{source} already has a report with this {label}: “{same.title}” (#{same.pk}).")
-        return cleaned
 
 
 @admin.register(Source)
@@ -86,7 +70,7 @@ class SourceAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class ReportAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = ReportForm
     list_display = ["title", "source", "published_on", "language", "url"]
     list_select_related = ["source"]
@@ -96,3 +80,14 @@ class ReportAdmin(AuditHistoryMixin, admin.ModelAdmin):
     autocomplete_fields = ["source"]
     date_hierarchy = "published_on"
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        values = {name: getattr(obj, name) for name in WRITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            updated = report_update(
+                user=request.user, report=obj, read_at=form.cleaned_data["loaded_at"], changes=values
+            )
+            obj.updated_at = updated.updated_at
+        else:
+            created, _ = report_create(user=request.user, **values)
+            obj.pk = created.pk

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from core.models import audited, not_in_future, touch_updated_at
+from core.models import audited, future_date_errors, not_in_future, touch_updated_at
 
 from .choices import InformationCredibility, SourceKind, SourceReliability
 
@@ -114,5 +114,18 @@ class Report(models.Model):
 
     def natural_key(self):
         return (*self.source.natural_key(), self.url, self.external_id, self.title)
+
+    def clean(self) -> None:
+        errors = future_date_errors(published_on=self.published_on)
+        # The unique constraints, said with the report that already holds the key.
+        for name, label in (("url", "URL"), ("external_id", "external id")):
+            value = getattr(self, name)
+            if not (self.source_id and value):
+                continue
+            same = Report.objects.filter(source_id=self.source_id, **{name: value}).exclude(pk=self.pk).first()
+            if same is not None:
+                errors[name] = f"{self.source} already has a report with this {label}: “{same.title}” (#{same.pk})."
+        if errors:
+            raise ValidationError(errors)
 
     natural_key.dependencies = ["sources.source"]

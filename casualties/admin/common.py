@@ -34,6 +34,17 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+def formset_changes(formset) -> tuple[list, list]:
+    """An inline formset's rows to write and to delete, for the services; noted as the formset's own saving would
+    note them, for the admin's history message."""
+    deleted = [form for form in formset.deleted_forms if form.instance.pk is not None]
+    changed = [form for form in formset.forms if form.has_changed() and form not in formset.deleted_forms]
+    formset.new_objects = [form.instance for form in changed if form.instance.pk is None]
+    formset.changed_objects = [(form.instance, form.changed_data) for form in changed if form.instance.pk]
+    formset.deleted_objects = [form.instance for form in deleted]
+    return [form.instance for form in changed], formset.deleted_objects
+
+
 def planner_row_estimate(queryset) -> int:
     """How many rows PostgreSQL's planner expects ``queryset`` to return."""
     sql, params = queryset.order_by().query.sql_with_params()

@@ -12,23 +12,25 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from core.admin import ServiceRefusalsMixin
 from core.history import AuditHistoryMixin
 
 from ..admin_exports import IncidentCsvExportMixin
 from ..choices import ReviewStatus
 from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
-from ..forms import IncidentForm, TallyInlineForm, TallyInlineFormSet
+from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, can_merge, visible_incidents
 from ..services import (
     StaleVersionError,
+    incident_actors_set,
+    incident_figures_save,
     incident_merge,
     incident_save,
-    incident_touch,
     incident_transition,
     write_scope,
 )
-from .common import EstimatedCountPaginator, RegionAutocompleteSelect, region_search
+from .common import EstimatedCountPaginator, RegionAutocompleteSelect, formset_changes, region_search
 from .filters import CountryFilter, GovernorateFilter, ReviewStateFilter, SourceFilter
 
 # The verb each review action is reported with.
@@ -66,7 +68,7 @@ class ParentEditableInline:
 class TallyInline(ParentEditableInline, admin.TabularInline):
     model = CasualtyTally
     fk_name = "incident"
-    form = TallyInlineForm
+    form = TallyForm
     formset = TallyInlineFormSet
     fields = [
         "report",
@@ -105,7 +107,7 @@ class IncidentActorInline(ParentEditableInline, admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
+class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = IncidentForm
     inlines = [TallyInline, IncidentActorInline]
     list_display = ["title", "date_start", "date_end", "region", "incident_type", "review_state"]
@@ -214,11 +216,23 @@ class IncidentAdmin(IncidentCsvExportMixin, AuditHistoryMixin, admin.ModelAdmin)
         # The form already holds the row lock and checked the version it was loaded at.
         incident_save(incident=obj, user=request.user, expected_version=obj.version if change else None)
 
-    def save_related(self, request, form, formsets, change):
-        if change and any(formset.has_changed() for formset in formsets):
-            # Figures or actors changed: the editor is the last to change the incident, whose version rises.
-            incident_touch(incident=form.instance, user=request.user)
-        super().save_related(request, form, formsets, change)
+    def save_formset(self, request, form, formset, change):
+        saves, deletes = formset_changes(formset)
+        if formset.model is IncidentActor:
+            kept = [f for f in formset.forms if f.cleaned_data.get("actor") and f not in formset.deleted_forms]
+            incident_actors_set(
+                user=request.user,
+                incident=form.instance,
+                actors=[(f.cleaned_data["actor"].pk, f.cleaned_data["role"]) for f in kept],
+            )
+            return
+        incident_figures_save(
+            user=request.user,
+            incident=form.instance,
+            saves=saves,
+            deletes=deletes,
+            read_at={f.instance.pk: f.cleaned_data.get("loaded_at") for f in formset.forms if f.instance.pk},
+        )
 
     # Read-only panels.
 

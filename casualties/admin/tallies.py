@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from core.admin import ServiceRefusalsMixin
 from core.history import AuditHistoryMixin
 
 from ..forms import PeriodTotalForm, ReportingPeriodForm
 from ..models import CasualtyTally, ReportingPeriod
+from ..services import tally_create, tally_delete, tally_update
+from ..services.tallies import WRITABLE_FIELDS
 from .common import RegionAutocompleteSelect
 
 
@@ -21,7 +24,7 @@ class ReportingPeriodAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(CasualtyTally)
-class PeriodTotalAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class PeriodTotalAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     """Period totals only: figures about incidents are entered on the incident's page."""
 
     form = PeriodTotalForm
@@ -39,6 +42,26 @@ class PeriodTotalAdmin(AuditHistoryMixin, admin.ModelAdmin):
         if db_field.name == "region":
             kwargs["widget"] = RegionAutocompleteSelect(db_field, self.admin_site)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Every write goes through the tally services, which check the roles and the rules again.
+
+    def save_model(self, request, obj, form, change):
+        values = {name: getattr(obj, name) for name in WRITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            updated = tally_update(
+                user=request.user, tally=obj, read_at=form.cleaned_data.get("loaded_at"), changes=values
+            )
+            obj.pk, obj.updated_at = updated.pk, updated.updated_at
+        else:
+            created, _ = tally_create(user=request.user, **values)
+            obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        tally_delete(user=request.user, tally=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tally in queryset.order_by("pk"):
+            tally_delete(user=request.user, tally=tally)
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Period totals", **(extra_context or {})})

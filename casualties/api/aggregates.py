@@ -16,31 +16,32 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.views import APIView
 
+from core.filters import refuse_unknown_parameters
+
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome
 from ..csv_stream import csv_stream
 from ..exports import export_filename
 from ..filtersets import IncidentFilterSet
 from ..selectors import (
     AGGREGATE_ROW_CAP,
+    AGGREGATE_TIME_LIMIT,
     ALL_STATUSES,
     ROW_FIELDS,
+    AggregateOptions,
+    AggregateTimedOut,
     AggregateTooLarge,
     Basis,
     Interval,
     aggregate_incidents,
-    casualty_aggregate,
+    incident_basis_aggregate,
     period_totals,
     reported_totals_aggregate,
-    summary_aggregate,
 )
 
 # Incident filters that also make sense for period totals; any other one is refused with basis=reported_totals.
 TOTALS_FILTERS = {"region", "country", "date_from", "date_to", "source"}
 # Incident-list parameters that mean nothing for an aggregate (the rows have their own order).
 IGNORED_FILTERS = {"ordering"}
-# Incident filters the summary cells can answer (casualties.selectors.summary_aggregate); with any other, or
-# with a review status, the incidents themselves are read.
-SUMMARY_FILTERS = {"region", "country", "date_from", "date_to"}
 
 
 class CSVRenderer(BaseRenderer):
@@ -58,6 +59,11 @@ class CSVRenderer(BaseRenderer):
 class TooManyRows(APIException):
     status_code = 400
     default_code = "too_many_rows"
+
+
+class TooSlow(APIException):
+    status_code = 503
+    default_code = "aggregate_timeout"
 
 
 def aggregate_hxl_tags(outcome: str) -> list[str]:
@@ -223,34 +229,45 @@ class AggregateView(APIView):
             (200, "text/csv"): OpenApiTypes.STR,
             304: OpenApiResponse(description="Not modified: the If-None-Match ETag still matches."),
             400: OpenApiResponse(description="A parameter is wrong or the result would be too large."),
+            503: OpenApiResponse(
+                description=f"The aggregate ran longer than {AGGREGATE_TIME_LIMIT} and was stopped; narrow it."
+            ),
         },
     )
     def get(self, request, *args, **kwargs):
         params, filters = self._validated(request)
+        options = AggregateOptions(
+            interval=params.get("interval"),
+            region_level=params.get("region_level"),
+            outcome=params["outcome"],
+            casualty_status=params["casualty_status"],
+            group=params["group"],
+            fill=(filters["date_from"], filters["date_to"]) if params["fill"] else None,
+        )
+        within = [filters[name] for name in ("region", "country") if filters.get(name)]
+        dates = {"date_from": filters.get("date_from"), "date_to": filters.get("date_to")}
         try:
             if params["basis"] == Basis.REPORTED_TOTALS:
-                within = [filters[name] for name in ("region", "country") if filters.get(name)]
-                totals = period_totals(
-                    source=params["source"],
-                    within=within,
-                    date_from=filters.get("date_from"),
-                    date_to=filters.get("date_to"),
-                )
-                result = reported_totals_aggregate(totals=totals, **self._options(params, filters))
+                totals = period_totals(source=params["source"], within=within, **dates)
+                result = reported_totals_aggregate(totals=totals, options=options)
             else:
-                result = self._from_summary(params, filters) or casualty_aggregate(
-                    incidents=self._filterset.qs, **self._options(params, filters)
+                result = incident_basis_aggregate(
+                    incidents=self._filterset.qs,
+                    filters_given=self._given - IGNORED_FILTERS,
+                    within=within,
+                    options=options,
+                    **dates,
                 )
         except AggregateTooLarge as refused:
             raise TooManyRows(str(refused)) from refused
+        except AggregateTimedOut as stopped:
+            raise TooSlow(str(stopped)) from stopped
         return self._respond(request, {"results": result.results, "totals": result.totals})
 
     def _validated(self, request) -> tuple[dict, dict]:
         own = set(AggregateParamsSerializer._declared_fields)
         known = own | set(IncidentFilterSet.base_filters) | {"format"}
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise ValidationError({name: "Unknown parameter." for name in unknown})
+        refuse_unknown_parameters(request.query_params, known)
         filter_data = request.query_params.copy()
         for name in [*own, "format"]:
             filter_data.pop(name, None)
@@ -263,29 +280,6 @@ class AggregateView(APIView):
         params.is_valid(raise_exception=True)
         self._given = given
         return params.validated_data, filters
-
-    def _from_summary(self, params: dict, filters: dict):
-        """The aggregate from the summary cells when they can answer it (the public set, filtered by place and
-        dates only), else None."""
-        if self._given - IGNORED_FILTERS - SUMMARY_FILTERS:
-            return None
-        return summary_aggregate(
-            within=[filters[name] for name in ("region", "country") if filters.get(name)],
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-            **self._options(params, filters),
-        )
-
-    @staticmethod
-    def _options(params: dict, filters: dict) -> dict:
-        return {
-            "interval": params.get("interval"),
-            "region_level": params.get("region_level"),
-            "outcome": params["outcome"],
-            "casualty_status": params["casualty_status"],
-            "group": params["group"],
-            "fill": (filters["date_from"], filters["date_to"]) if params["fill"] else None,
-        }
 
     def _respond(self, request, payload: dict):
         as_csv = request.accepted_renderer.format == "csv"

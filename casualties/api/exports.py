@@ -3,17 +3,22 @@
 import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from core.filters import refuse_unknown_parameters
 
 from ..exports import (
     INCIDENTS,
     PERIOD_TOTALS,
-    ROW_COUNT_HEADER,
+    RECEIPT_HEADER,
     TALLIES,
     Export,
     PeriodTotalFilterSet,
+    export_for_receipt,
     export_incidents,
     export_response,
     export_tallies,
@@ -38,8 +43,10 @@ def export_schema(export: Export, filterset_class: type, summary: str):
             operation_id=f"export_{export.name.replace('-', '_')}",
             summary=summary,
             description=(
-                f"Streams CSV (UTF-8, RFC 4180, header row); every column is described in docs/codebook.md. "
-                f"The {ROW_COUNT_HEADER} header gives the number of data rows: a file with fewer was cut in transit."
+                "Streams CSV (UTF-8, RFC 4180, header row) in the order of the rows' ids; every column is described "
+                f"in docs/codebook.md. The {RECEIPT_HEADER} header (also a Link, rel=describedby) gives the address "
+                "of the export's receipt, which states the number of data rows sent once the last one has left: "
+                "a file with fewer was cut in transit."
             ),
             parameters=[*filters, hxl],
             responses={
@@ -68,16 +75,14 @@ class ExportView(APIView):
 
     def get(self, request, *args, **kwargs):
         params = request.query_params
-        unknown = sorted(set(params) - set(self.filterset_class.base_filters) - {"hxl"})
-        if unknown:
-            raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+        refuse_unknown_parameters(params, {*self.filterset_class.base_filters, "hxl"})
         if params.get("hxl", "") not in HXL_VALUES:
             raise ValidationError({"hxl": ["Use hxl=1 to add the HXL hashtag row under the header, or hxl=0."]})
         filterset = self.filterset_class(params, queryset=self.get_queryset(), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return export_response(
-            user=request.user,
+            request=request,
             export=self.export,
             queryset=self.scoped(filterset.qs),
             params=params,
@@ -120,3 +125,48 @@ class PeriodTotalExportView(ExportView):
     def get_queryset(self):
         # Every period total may be exported (a figure with a region is never about an incident).
         return CasualtyTally.objects.filter(region__isnull=False, incident__isnull=True)
+
+
+class ExportReceiptSerializer(serializers.Serializer):
+    export = serializers.CharField(help_text="The export: incidents, tallies or period-totals.")
+    status = serializers.ChoiceField(
+        choices=["started", "completed", "cut", "failed"],
+        help_text="started: still streaming; completed: every row was sent; cut: the client went away first; "
+        "failed: the server stopped on an error.",
+    )
+    row_count = serializers.IntegerField(
+        allow_null=True, help_text="Data rows in the file (header and HXL lines not counted); null until completed."
+    )
+    rows_sent = serializers.IntegerField(help_text="Data rows sent so far.")
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExportReceiptView(APIView):
+    """The receipt of one export: whether every row was sent, and how many. Its address comes with the export."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonThrottle, UserThrottle]
+
+    @extend_schema(
+        operation_id="export_receipt",
+        summary="How many rows an export sent",
+        description=f"The address is in the export's {RECEIPT_HEADER} header; it names one export and cannot be "
+        "guessed. Compare row_count with the data rows of the file: fewer means the download was cut.",
+        responses={200: ExportReceiptSerializer, 404: OpenApiResponse(description="No such export.")},
+    )
+    def get(self, request, token: str, *args, **kwargs):
+        log = export_for_receipt(token)
+        if log is None:
+            raise NotFound("No export has this receipt.")
+        receipt = {
+            "export": log.endpoint,
+            "status": log.status,
+            "row_count": log.row_count,
+            "rows_sent": log.rows_sent,
+            "started_at": log.started_at,
+            "finished_at": log.finished_at,
+        }
+        response = Response(ExportReceiptSerializer(receipt).data)
+        response["Cache-Control"] = "no-store"
+        return response

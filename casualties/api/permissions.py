@@ -9,7 +9,7 @@ from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAno
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from ..roles import can_change_incident
+from ..roles import can_change_figures, can_change_incident
 
 
 class IncidentPermissions(DjangoModelPermissionsOrAnonReadOnly):
@@ -25,7 +25,7 @@ class TallyPermissions(DjangoModelPermissionsOrAnonReadOnly):
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in SAFE_METHODS or obj.incident_id is None:
             return True
-        return can_change_incident(request.user, obj.incident)
+        return can_change_figures(request.user, obj.incident)
 
 
 class CurrentRateMixin:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 
-from core.api import ChangeGuardMixin, Conflict, differing_fields, field_errors, save_checked
+from core.api import ServiceWriteMixin
 from sources.api.serializers import SourceBriefSerializer
 from sources.models import Report
 
@@ -26,8 +23,8 @@ from ..models import (
     Region,
     ReportingPeriod,
 )
-from ..roles import can_change_incident, visible_incidents
-from ..services import StaleVersionError, incident_save, incident_touch, write_service
+from ..roles import visible_incidents
+from ..services import incident_create, incident_update, tally_create, tally_update
 
 
 class LookupRelatedField(serializers.SlugRelatedField):
@@ -186,7 +183,7 @@ class IncidentTransitionSerializer(serializers.Serializer):
     )
 
 
-class IncidentWriteSerializer(serializers.ModelSerializer):
+class IncidentWriteSerializer(ServiceWriteMixin, serializers.ModelSerializer):
     """What a service sends to create (as a draft) or change an incident.
 
     Create is idempotent by ``external_id`` (per caller); an update carries ``version``.
@@ -209,9 +206,7 @@ class IncidentWriteSerializer(serializers.ModelSerializer):
             "title", "description", "date_start", "date_end", "date_precision", "region", "place_name", "latitude",
             "longitude", "location_precision", "incident_type", "actors", "external_id", "version",
         ]  # fmt: skip
-        validators = []  # the model's constraints are checked by full_clean on save
-
-    replayed = False
+        validators = []  # the services check the model's rules and constraints
 
     def validate_actors(self, actors: list[dict]) -> list[dict]:
         pairs = [(item["actor"].pk, item["role"]) for item in actors]
@@ -219,70 +214,22 @@ class IncidentWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("An actor is listed twice with the same role.")
         return actors
 
-    @write_service
-    def create(self, validated_data: dict) -> Incident:
-        user = self.context["request"].user
-        actors = validated_data.pop("actors", [])
-        validated_data.pop("version", None)
-        if validated_data.get("external_id"):
-            existing = Incident.objects.filter(created_by=user, external_id=validated_data["external_id"]).first()
-            if existing is not None:
-                return self._replay(existing, validated_data, actors)
-        incident = Incident(**validated_data, status=ReviewStatus.DRAFT)
-        self._save(incident, user=user, expected_version=None)
-        self._set_actors(incident, actors)
-        return incident
+    @staticmethod
+    def _actor_pairs(actors: list[dict] | None) -> list[tuple[int, str]] | None:
+        return None if actors is None else [(item["actor"].pk, item["role"]) for item in actors]
 
-    @write_service
-    def update(self, incident: Incident, validated_data: dict) -> Incident:
-        user = self.context["request"].user
-        actors = validated_data.pop("actors", None)
-        version = validated_data.pop("version", None)
-        if version is None:
-            raise serializers.ValidationError({"version": ["Give the version you last read, to update."]})
-        for name, value in validated_data.items():
-            setattr(incident, name, value)
-        self._save(incident, user=user, expected_version=version)
-        if actors is not None:
-            self._set_actors(incident, actors)
-        return incident
+    def create_with(self, user, data: dict) -> tuple[Incident, bool]:
+        actors = self._actor_pairs(data.pop("actors", []))
+        data.pop("version", None)
+        return incident_create(user=user, values=data, actors=actors)
 
-    def _save(self, incident: Incident, *, user, expected_version: int | None) -> None:
-        try:
-            save_checked(
-                incident,
-                save=lambda: incident_save(incident=incident, user=user, expected_version=expected_version),
-            )
-        except StaleVersionError as exc:
-            raise Conflict(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(field_errors(exc)) from exc
-
-    def _set_actors(self, incident: Incident, actors: list[dict]) -> None:
-        wanted = {(item["actor"].pk, item["role"]) for item in actors}
-        current = set(incident.actor_roles.values_list("actor_id", "role"))
-        if wanted != current:
-            incident_touch(incident=incident, user=self.context["request"].user)
-        for actor_id, role in current - wanted:
-            incident.actor_roles.filter(actor_id=actor_id, role=role).delete()
-        for actor_id, role in sorted(wanted - current):
-            IncidentActor.objects.create(incident=incident, actor_id=actor_id, role=role)
-
-    def _replay(self, existing: Incident, data: Mapping, actors: list[dict]) -> Incident:
-        differing = differing_fields(existing, data)
-        current = set(existing.actor_roles.values_list("actor_id", "role"))
-        if current != {(item["actor"].pk, item["role"]) for item in actors}:
-            differing.append("actors")
-        if differing:
-            raise Conflict(
-                f"You already created incident {existing.public_id} with this external_id and different values "
-                f"({', '.join(differing)}); it was not changed. Update it instead."
-            )
-        self.replayed = True
-        return existing
+    def update_with(self, user, incident: Incident, data: dict) -> Incident:
+        actors = self._actor_pairs(data.pop("actors", None))
+        version = data.pop("version", None)
+        return incident_update(user=user, incident=incident, expected_version=version, values=data, actors=actors)
 
 
-class CasualtyTallySerializer(ChangeGuardMixin, serializers.ModelSerializer):
+class CasualtyTallySerializer(ServiceWriteMixin, serializers.ModelSerializer):
     """One figure from one report, about an incident or about a region over a reporting period.
 
     A create that repeats an existing figure's key (report, target, outcome, status, group) is a
@@ -310,7 +257,7 @@ class CasualtyTallySerializer(ChangeGuardMixin, serializers.ModelSerializer):
             "high", "qualifier", "reported_phrase", "is_preferred", "notes", "source", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["source", "created_at"]
-        validators = []  # the model's constraints are checked by full_clean on save
+        validators = []  # the services check the model's rules and constraints
 
     def get_fields(self):
         fields = super().get_fields()
@@ -319,26 +266,13 @@ class CasualtyTallySerializer(ChangeGuardMixin, serializers.ModelSerializer):
             fields["incident"].queryset = visible_incidents(request.user, Incident.objects.all())
         return fields
 
-    def validate(self, data: dict) -> dict:
-        user = self.context["request"].user
-        for incident in {data.get("incident"), getattr(self.instance, "incident", None)} - {None}:
-            if not can_change_incident(user, incident):
-                raise PermissionDenied(f"You may not change the figures of incident {incident.public_id}.")
-        reviewer = user.is_superuser or user.has_perm("casualties.review_incident")
-        if not reviewer and data.get("is_preferred", False) != getattr(self.instance, "is_preferred", False):
-            raise PermissionDenied("Only a reviewer marks a figure as preferred.")
-        if self.instance is None and "best" in data:
-            data.setdefault("low", data["best"])
-            data.setdefault("high", data["best"])
-        return data
+    def create_with(self, user, data: dict) -> tuple[CasualtyTally, bool]:
+        data.pop("updated_at", None)
+        return tally_create(user=user, **data)
 
-    def existing_for(self, data: Mapping) -> CasualtyTally | None:
-        key = {name: data.get(name) for name in ("report", "incident", "region", "reporting_period")}
-        if not key["report"] or not (key["incident"] or (key["region"] and key["reporting_period"])):
-            return None
-        return CasualtyTally.objects.filter(
-            **key, outcome=data.get("outcome"), status=data.get("status"), group=data.get("group", "all")
-        ).first()
+    def update_with(self, user, tally: CasualtyTally, data: dict) -> CasualtyTally:
+        read_at = data.pop("updated_at", None)
+        return tally_update(user=user, tally=tally, read_at=read_at, changes=data)
 
 
 class IncidentRemovalSerializer(serializers.ModelSerializer):

@@ -92,6 +92,10 @@ class IncidentViewSet(
     lookup_field = "public_id"
     lookup_value_regex = UUID_PATTERN
     read_serializer_class = IncidentDetailSerializer
+    read_only_hints = {
+        "status": "Read-only here: the review status changes through POST /api/v1/incidents/{public_id}/transition/.",
+        "duplicate_of": "Read-only: a reviewer merges duplicates in the admin.",
+    }
 
     def get_queryset(self):
         incidents = Incident.objects.select_related("region", "incident_type", "duplicate_of").prefetch_related(

@@ -2,13 +2,14 @@ import uuid
 
 import pgtrigger
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.fields import DateRangeField
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 
-from core.models import not_in_future
+from core.models import date_range_errors, not_in_future
 
 from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, RemovalReason, ReviewStatus
 from .common import audited, point_valid
@@ -49,6 +50,13 @@ def public_sql(row: str) -> str:
             for field, value in PUBLIC_SET.items()
         )
         + ")"
+    )
+
+
+def incident_span() -> Func:
+    """The incident's dates as one range, both ends included: what the span index holds."""
+    return Func(
+        F("date_start"), F("date_end"), template="daterange(%(expressions)s, '[]')", output_field=DateRangeField()
     )
 
 
@@ -143,6 +151,8 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
+            # Incidents whose dates overlap a window, in an area: the possible duplicates' candidates.
+            GistIndex(incident_span(), F("region"), name="casualties_incident_span"),
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
             # The admin's search looks in the description and the place as reported as well as the title.
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="casualties_incident_descr_trgm"),
@@ -258,7 +268,7 @@ class Incident(models.Model):
         return all(getattr(self, field) == value for field, value in PUBLIC_SET.items())
 
     def clean(self) -> None:
-        errors = {}
+        errors = date_range_errors(start=self.date_start, end=self.date_end)
         if self.region_id and self.location_precision:
             region_level = self.region.level
             claimed = PRECISION_FOR_LEVEL.get(region_level)
@@ -272,6 +282,8 @@ class Incident(models.Model):
             errors["longitude" if self.longitude is None else "latitude"] = (
                 "Give both latitude and longitude, or neither."
             )
+        if self.location_precision in (LocationPrecision.EXACT, LocationPrecision.NEAR) and self.latitude is None:
+            errors.setdefault("latitude", "An exact or nearby location needs its latitude and longitude.")
         if self.duplicate_of_id and self.duplicate_of_id == self.pk:
             errors["duplicate_of"] = "An incident cannot be a duplicate of itself."
         if errors:

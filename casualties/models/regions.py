@@ -101,6 +101,7 @@ class Region(models.Model):
             pgtrigger.Trigger(
                 name="region_path_cascade",
                 # Not UPDATE OF path: the path changes by the trigger above when only code or parent is set.
+                # Touches the region's subtree (children by the parent_id index), never the rest of the gazetteer.
                 operation=pgtrigger.Update,
                 when=pgtrigger.After,
                 condition=pgtrigger.Q(old__path__df=pgtrigger.F("new__path")),

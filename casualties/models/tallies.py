@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from psycopg.types.range import Range
 
-from core.models import not_in_future
+from core.models import date_range_errors, not_in_future
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome, Qualifier
 from .common import audited, touch_updated_at
@@ -50,7 +50,8 @@ class ReportingPeriod(models.Model):
         ]
         triggers = [
             touch_updated_at(),
-            # Tallies carry a copy of their period's range for the overlap constraint; keep it in step.
+            # Tallies carry a copy of their period's range for the overlap constraint; keep it in step (the
+            # period's own totals, by the reporting_period_id index).
             pgtrigger.Trigger(
                 name="period_range_to_tallies",
                 operation=pgtrigger.UpdateOf("date_start", "date_end"),
@@ -73,6 +74,11 @@ class ReportingPeriod(models.Model):
 
     def natural_key(self):
         return (self.date_start.isoformat(), self.date_end.isoformat())
+
+    def clean(self) -> None:
+        errors = date_range_errors(start=self.date_start, end=self.date_end)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def days(self) -> int:
@@ -191,26 +197,40 @@ class CasualtyTally(models.Model):
                 RETURN NEW;
                 """,
             ),
+            # Deferred: it judges the row as it is at commit. The figures it compares share the row's report,
+            # target, outcome and status: two lookups in the unique indexes of the two kinds of target
+            # (one_figure_per_incident, one_figure_per_period), a handful of rows whatever the table size. Equal
+            # incidents, or equal regions and periods, is IS NOT DISTINCT FROM on all three by the one_target check.
             pgtrigger.Trigger(
                 name="tally_subgroup_within_all",
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 when=pgtrigger.After,
                 timing=pgtrigger.Deferred,
                 func="""
-                DECLARE clash record;
+                DECLARE t casualties_casualtytally; clash record;
                 BEGIN
+                  SELECT * INTO t FROM casualties_casualtytally WHERE id = NEW.id;
+                  IF NOT FOUND THEN
+                    RETURN NULL;
+                  END IF;
+                  WITH same_key AS MATERIALIZED (
+                    SELECT x.* FROM casualties_casualtytally x
+                     WHERE x.report_id = t.report_id AND x.incident_id = t.incident_id
+                       AND x.outcome = t.outcome AND x.status = t.status
+                    UNION ALL
+                    SELECT x.* FROM casualties_casualtytally x
+                     WHERE x.report_id = t.report_id AND x.region_id = t.region_id
+                       AND x.reporting_period_id = t.reporting_period_id
+                       AND x.outcome = t.outcome AND x.status = t.status
+                  )
                   SELECT sub.id AS sub_id, sub.casualty_group, sub.best AS sub_best, sub.high AS sub_high,
                          total.id AS all_id, total.best AS all_best, total.high AS all_high
                     INTO clash
-                    FROM casualties_casualtytally sub
-                    JOIN casualties_casualtytally total
-                      ON total.report_id = sub.report_id AND total.outcome = sub.outcome AND total.status = sub.status
-                     AND total.casualty_group = 'all' AND sub.casualty_group <> 'all'
-                     AND total.incident_id IS NOT DISTINCT FROM sub.incident_id
-                     AND total.region_id IS NOT DISTINCT FROM sub.region_id
-                     AND total.reporting_period_id IS NOT DISTINCT FROM sub.reporting_period_id
-                   WHERE (sub.id = NEW.id OR total.id = NEW.id)
+                    FROM same_key sub
+                    JOIN same_key total ON total.casualty_group = 'all' AND sub.casualty_group <> 'all'
+                   WHERE (sub.id = t.id OR total.id = t.id)
                      AND (sub.best > total.best OR sub.high > total.high)
+                   ORDER BY sub.id
                    LIMIT 1;
                   IF FOUND THEN
                     RAISE EXCEPTION
@@ -296,8 +316,11 @@ class CasualtyTally(models.Model):
             errors["region" if not self.region_id else "reporting_period"] = (
                 "Give an incident, or a region and a reporting period."
             )
-        if None not in (self.low, self.best, self.high) and not (self.low <= self.best <= self.high):
-            errors["best"] = f"Low ({self.low}) ≤ best ({self.best}) ≤ high ({self.high}) must hold."
+        if None not in (self.low, self.best, self.high):
+            if self.low > self.best:
+                errors["low"] = f"The low figure ({self.low}) is above the best ({self.best})."
+            if self.high < self.best:
+                errors["high"] = f"The high figure ({self.high}) is below the best ({self.best})."
         if errors:
             raise ValidationError(errors)
         self.copy_denormalized()

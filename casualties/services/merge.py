@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q
 
-from ..choices import CasualtyGroup
 from ..models import CasualtyTally, Incident, IncidentActor
 from ..roles import can_merge
 from .base import write_service
 from .estimates import estimates_refresh
+from .tallies import subgroup_errors
 
 
 class MergeRefused(ValidationError):
@@ -22,7 +21,7 @@ def _move_tallies(*, duplicate: Incident, into: Incident) -> int:
         (t.report_id, t.outcome, t.status, t.group): t
         for t in CasualtyTally.objects.filter(incident=into).select_related("report")
     }
-    moved = 0
+    moved = []
     for tally in CasualtyTally.objects.filter(incident=duplicate).select_related("report").order_by("pk"):
         twin = kept.get((tally.report_id, tally.outcome, tally.status, tally.group))
         if twin is not None:
@@ -44,9 +43,9 @@ def _move_tallies(*, duplicate: Incident, into: Incident) -> int:
             tally.is_preferred = False
         tally.incident = into
         tally.save(update_fields=["incident", "is_preferred", "updated_at"])
-        moved += 1
-    _refuse_subgroup_above_all(into)
-    return moved
+        moved.append(tally)
+    _refuse_subgroup_above_all(incident=into, moved=moved)
+    return len(moved)
 
 
 def _move_actors(*, duplicate: Incident, into: Incident) -> None:
@@ -62,26 +61,15 @@ def _move_actors(*, duplicate: Incident, into: Incident) -> None:
     )
 
 
-def _refuse_subgroup_above_all(incident: Incident) -> None:
-    """The of-which rule over the merged figures, checked now rather than by the database at commit."""
-    larger_than_all = CasualtyTally.objects.filter(
-        incident=incident,
-        report=OuterRef("report"),
-        outcome=OuterRef("outcome"),
-        status=OuterRef("status"),
-        group=CasualtyGroup.ALL,
-    ).filter(Q(best__lt=OuterRef("best")) | Q(high__lt=OuterRef("high")))
-    clash = (
-        CasualtyTally.objects.filter(incident=incident)
-        .exclude(group=CasualtyGroup.ALL)
-        .filter(Exists(larger_than_all))
-        .select_related("report")
-        .first()
-    )
-    if clash is not None:
+def _refuse_subgroup_above_all(*, incident: Incident, moved: list[CasualtyTally]) -> None:
+    """The of-which rule (``subgroup_errors``) over the survivor's figures, checked now rather than at commit."""
+    figures = CasualtyTally.objects.filter(incident=incident).select_related("report").order_by("pk")
+    errors = subgroup_errors(figures=figures, written=moved)
+    if errors:
+        figure, message = errors[0]
         raise MergeRefused(
-            f"After the merge, the {clash.get_group_display()} figure #{clash.pk} from “{clash.report.title}” "
-            "would exceed that report's figure for all on the same incident; correct it before merging."
+            f"After the merge, figure #{figure.pk} from “{figure.report.title}” would break the of-which rule: "
+            f"{message} Correct it before merging."
         )
 
 

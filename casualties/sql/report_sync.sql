@@ -1,4 +1,6 @@
 -- A report's source and publication date feed its tallies' copies and the estimates; keep them in step.
+-- Bounded by that report's figures (tallies by report_id, their incidents' estimates by incident_id), whatever
+-- the size of the tables.
 CREATE OR REPLACE FUNCTION casualties_report_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

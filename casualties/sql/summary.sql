@@ -1,4 +1,4 @@
--- The aggregate summary: sums over the public set (verified incidents not merged into another), kept
+-- The aggregate summary: sums over the public set (casualties_incident_is_public: verified, not merged), kept
 -- current in the writing transaction by the triggers at the end of this file, so the common aggregate
 -- requests read a few thousand cells instead of a million incidents (casualties.selectors.summary_aggregate).
 --
@@ -49,18 +49,25 @@ LANGUAGE sql STABLE AS $$
     FROM e GROUP BY id, day, path, sign, outcome, casualty_group
 $$;
 
+-- The cells of every grain that a day falls in.
+CREATE OR REPLACE FUNCTION casualties_summary_buckets(day date) RETURNS TABLE (grain varchar, bucket date)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  VALUES ('day'::varchar, day), ('week'::varchar, date_trunc('week', day::timestamp)::date),
+         ('month'::varchar, date_trunc('month', day::timestamp)::date)
+$$;
+
+-- The level of a cut path: SYR/SY07/ is 1.
+CREATE OR REPLACE FUNCTION casualties_summary_level(path varchar) RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT (length(path) - length(replace(path, '/', '')) - 1)::smallint $$;
+
 -- Deltas summed into cells of every grain.
 CREATE OR REPLACE FUNCTION casualties_summary_group(deltas casualties_summary_delta[])
 RETURNS TABLE (grain varchar, figure varchar, path varchar, bucket date, level smallint,
                incidents integer, low bigint, best bigint, high bigint)
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT g.grain, d.figure, d.path, g.bucket,
-         (length(d.path) - length(replace(d.path, '/', '')) - 1)::smallint,
+  SELECT g.grain, d.figure, d.path, g.bucket, casualties_summary_level(d.path),
          sum(d.incidents)::integer, sum(d.low)::bigint, sum(d.best)::bigint, sum(d.high)::bigint
-    FROM unnest(deltas) d
-   CROSS JOIN LATERAL (VALUES ('day'::varchar, d.day),
-                              ('week'::varchar, date_trunc('week', d.day::timestamp)::date),
-                              ('month'::varchar, date_trunc('month', d.day::timestamp)::date)) AS g (grain, bucket)
+    FROM unnest(deltas) d CROSS JOIN LATERAL casualties_summary_buckets(d.day) g
    GROUP BY g.grain, d.figure, d.path, g.bucket
 $$;
 
@@ -105,18 +112,41 @@ BEGIN
 END;
 $$;
 
--- The cells as they should be, computed from the incidents and estimates alone.
+-- The cells as they should be, computed from the incidents and estimates alone: the deltas of
+-- casualties_summary_incident_deltas() for every public incident, said as one set-based query (never one value
+-- holding them all), summed per day first and the day cells into weeks and months, so that memory stays within
+-- work_mem (sorts, hashes and aggregates spill to disk) whatever the number of incidents.
 CREATE OR REPLACE FUNCTION casualties_summary_expected()
 RETURNS TABLE (grain varchar, figure varchar, path varchar, bucket date, level smallint,
                incidents integer, low bigint, best bigint, high bigint)
 LANGUAGE sql STABLE AS $$
-  SELECT * FROM casualties_summary_group(ARRAY(
-    SELECT d FROM casualties_summary_incident_deltas(ARRAY(
-      SELECT ROW(i.id, i.date_start, r.path, 1)::casualties_summary_incident
-        FROM casualties_incident i JOIN casualties_region r ON r.id = i.region_id
-       WHERE i.status = 'verified' AND i.duplicate_of_id IS NULL
-    )) d
-  ))
+  WITH x AS MATERIALIZED (
+    SELECT i.id, i.date_start AS day, casualties_summary_path(r.path) AS path
+      FROM casualties_incident i JOIN casualties_region r ON r.id = i.region_id
+     WHERE casualties_incident_is_public(i.status, i.duplicate_of_id)
+  ),
+  e AS MATERIALIZED (
+    SELECT x.id, x.day, x.path, e.outcome, e.status, e.casualty_group,
+           e.low::bigint AS low, e.best::bigint AS best, e.high::bigint AS high
+      FROM x JOIN casualties_estimate e ON e.incident_id = x.id
+  ),
+  days AS (
+    SELECT path, day, ''::varchar AS figure, count(*) AS incidents, 0::numeric AS low, 0::numeric AS best,
+           0::numeric AS high
+      FROM x GROUP BY path, day
+    UNION ALL
+    SELECT path, day, (outcome || '/' || status || '/' || casualty_group)::varchar, count(*),
+           sum(low), sum(best), sum(high)
+      FROM e GROUP BY path, day, outcome, status, casualty_group
+    UNION ALL
+    SELECT path, day, (outcome || '/all/' || casualty_group)::varchar, count(DISTINCT id),
+           sum(low), sum(best), sum(high)
+      FROM e GROUP BY path, day, outcome, casualty_group
+  )
+  SELECT g.grain, d.figure, d.path, g.bucket, casualties_summary_level(d.path),
+         sum(d.incidents)::integer, sum(d.low)::bigint, sum(d.best)::bigint, sum(d.high)::bigint
+    FROM days d CROSS JOIN LATERAL casualties_summary_buckets(d.day) g
+   GROUP BY g.grain, d.figure, d.path, g.bucket
 $$;
 
 -- Upkeep can be suspended for the rest of a transaction that ends by rebuilding the summary (a repair that
@@ -144,13 +174,17 @@ BEGIN
 END;
 $$;
 
--- The number of cells that differ from casualties_summary_expected() (0 when the summary is current).
+-- The number of cells that differ from casualties_summary_expected() (0 when the summary is current): a cell
+-- missing on either side counts 1, a cell with other values 2 (the wrong one and the right one). One join on the
+-- cell key, so memory stays bounded as for the expected cells themselves.
 CREATE OR REPLACE FUNCTION casualties_summary_drift() RETURNS bigint
 LANGUAGE sql STABLE AS $$
-  WITH expected AS (SELECT * FROM casualties_summary_expected()),
-  actual AS (SELECT grain, figure, path, bucket, level, incidents, low, best, high FROM casualties_summarycell)
-  SELECT (SELECT count(*) FROM (SELECT * FROM expected EXCEPT ALL SELECT * FROM actual) a)
-       + (SELECT count(*) FROM (SELECT * FROM actual EXCEPT ALL SELECT * FROM expected) b)
+  SELECT coalesce(sum(CASE WHEN a.grain IS NULL OR e.grain IS NULL THEN 1 ELSE 2 END), 0)::bigint
+    FROM casualties_summary_expected() e
+    FULL JOIN casualties_summarycell a
+      ON a.grain = e.grain AND a.figure = e.figure AND a.path = e.path COLLATE "C" AND a.bucket = e.bucket
+   WHERE a.grain IS NULL OR e.grain IS NULL
+      OR (a.level, a.incidents, a.low, a.best, a.high) IS DISTINCT FROM (e.level, e.incidents, e.low, e.best, e.high)
 $$;
 
 -- ------------------------------------------------------------------ triggers
@@ -171,6 +205,8 @@ CREATE TRIGGER casualties_summary_cell_valid AFTER INSERT OR UPDATE ON casualtie
                           AND (NEW.figure <> '' OR NEW.high = 0)))
   EXECUTE FUNCTION casualties_summary_cell_refused();
 
+-- Every trigger below reads and writes only the rows of the statement's incidents (through their keys) and the
+-- cells those fall in, whatever the size of the tables (tests/casualties/test_trigger_bounds.py).
 -- Incidents: one entering the public set adds its count and its estimates; one leaving takes them away; one
 -- moving in time or place (while public) is taken from its old cells and added to its new ones.
 CREATE OR REPLACE FUNCTION casualties_summary_on_incident() RETURNS trigger
@@ -183,23 +219,23 @@ BEGIN
     PERFORM casualties_summary_incidents_changed(ARRAY(
       SELECT ROW(n.id, n.date_start, r.path, 1)::casualties_summary_incident
         FROM new_rows n JOIN casualties_region r ON r.id = n.region_id
-       WHERE n.status = 'verified' AND n.duplicate_of_id IS NULL));
+       WHERE casualties_incident_is_public(n.status, n.duplicate_of_id)));
   ELSIF TG_OP = 'DELETE' THEN
     PERFORM casualties_summary_incidents_changed(ARRAY(
       SELECT ROW(o.id, o.date_start, r.path, -1)::casualties_summary_incident
         FROM old_rows o JOIN casualties_region r ON r.id = o.region_id
-       WHERE o.status = 'verified' AND o.duplicate_of_id IS NULL));
+       WHERE casualties_incident_is_public(o.status, o.duplicate_of_id)));
   ELSE
     PERFORM casualties_summary_incidents_changed(ARRAY(
       SELECT ROW(c.id, c.day, r.path, c.sign)::casualties_summary_incident
         FROM old_rows o JOIN new_rows n ON n.id = o.id
-       CROSS JOIN LATERAL (VALUES (o.id, o.date_start, o.region_id, -1, o.status = 'verified' AND o.duplicate_of_id IS NULL),
-                                  (n.id, n.date_start, n.region_id, 1, n.status = 'verified' AND n.duplicate_of_id IS NULL))
+       CROSS JOIN LATERAL (VALUES (o.id, o.date_start, o.region_id, -1, casualties_incident_is_public(o.status, o.duplicate_of_id)),
+                                  (n.id, n.date_start, n.region_id, 1, casualties_incident_is_public(n.status, n.duplicate_of_id)))
              AS c (id, day, region_id, sign, public)
         JOIN casualties_region r ON r.id = c.region_id
        WHERE c.public
-         AND ((o.status = 'verified' AND o.duplicate_of_id IS NULL) IS DISTINCT FROM
-              (n.status = 'verified' AND n.duplicate_of_id IS NULL)
+         AND ((casualties_incident_is_public(o.status, o.duplicate_of_id)) IS DISTINCT FROM
+              (casualties_incident_is_public(n.status, n.duplicate_of_id))
               OR o.date_start IS DISTINCT FROM n.date_start OR o.region_id IS DISTINCT FROM n.region_id)));
   END IF;
   RETURN NULL;
@@ -225,7 +261,7 @@ BEGIN
     inc AS (
       SELECT i.id, i.date_start AS day, casualties_summary_path(g.path) AS path
         FROM casualties_incident i JOIN casualties_region g ON g.id = i.region_id
-       WHERE i.id IN (SELECT incident_id FROM ch) AND i.status = 'verified' AND i.duplicate_of_id IS NULL
+       WHERE i.id IN (SELECT incident_id FROM ch) AND casualties_incident_is_public(i.status, i.duplicate_of_id)
     ),
     per_key AS (
       SELECT ch.incident_id, ch.outcome, ch.casualty_group, sum(ch.n) AS dn,
@@ -268,7 +304,8 @@ BEGIN
 END;
 $$;
 
--- Regions: a change of path above admin2 moves the cells of the public incidents in the region.
+-- Regions: a change of path above admin2 moves the cells of the public incidents in the region: bounded by that
+-- region's incidents (the region_id index), and nothing is read for a change that leaves the cut path alone.
 CREATE OR REPLACE FUNCTION casualties_summary_on_region() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -281,7 +318,7 @@ BEGIN
      CROSS JOIN LATERAL (VALUES (o.path, -1), (n.path, 1)) AS c (path, sign)
       JOIN casualties_incident i ON i.region_id = o.id
      WHERE casualties_summary_path(o.path) IS DISTINCT FROM casualties_summary_path(n.path)
-       AND i.status = 'verified' AND i.duplicate_of_id IS NULL));
+       AND casualties_incident_is_public(i.status, i.duplicate_of_id)));
   RETURN NULL;
 END;
 $$;

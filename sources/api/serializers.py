@@ -1,20 +1,13 @@
-"""Sources and reports in the API, and the write rules every writable resource shares.
-
-Writes validate on the model (``full_clean``), as the admin does, and a database constraint
-that still refuses a row becomes a 400, never a 500 or a partial write. A create that names an
-existing row by its natural or external key is a retry: the same content returns the row, other
-content is a 409. An update carries the version it read; a stale one is a 409.
-"""
+"""Sources and reports in the API; report writes go through sources.services (core.api maps their refusals)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from rest_framework import serializers
 
-from core.api import ChangeGuardMixin
+from core.api import ServiceWriteMixin
 
 from ..models import Report, Source
+from ..services import report_create, report_update
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -32,8 +25,8 @@ class SourceBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "acronym"]
 
 
-class ReportSerializer(ChangeGuardMixin, serializers.ModelSerializer):
-    """A source's publication. Created idempotently by (source, external_id) when an external id is given."""
+class ReportSerializer(ServiceWriteMixin, serializers.ModelSerializer):
+    """A source's publication. Created idempotently by (source, external_id), else by (source, url)."""
 
     updated_at = serializers.DateTimeField(
         required=False, help_text="Read-only on create; on update, the value you last read (a stale one is a 409)."
@@ -46,9 +39,12 @@ class ReportSerializer(ChangeGuardMixin, serializers.ModelSerializer):
             "credibility", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at"]
-        validators = []  # the model's constraints are checked by full_clean on save
+        validators = []  # the services check the model's rules and constraints
 
-    def existing_for(self, data: Mapping) -> Report | None:
-        if not data.get("external_id") or not data.get("source"):
-            return None
-        return Report.objects.filter(source=data["source"], external_id=data["external_id"]).first()
+    def create_with(self, user, data: dict) -> tuple[Report, bool]:
+        data.pop("updated_at", None)
+        return report_create(user=user, **data)
+
+    def update_with(self, user, report: Report, data: dict) -> Report:
+        read_at = data.pop("updated_at", None)
+        return report_update(user=user, report=report, read_at=read_at, changes=data)

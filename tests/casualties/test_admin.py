@@ -450,8 +450,8 @@ def test_a_figure_changed_elsewhere_after_the_page_was_loaded_is_not_overwritten
 
     assert response.status_code == 200
     assert response.context["inline_admin_formsets"][0].formset.forms[0].non_field_errors() == [
-        "This figure was changed by someone else after you loaded the page (it now reads 41-41-41). Reload the "
-        "page and apply your changes again."
+        "This figure was changed by someone else after you read it (it now reads 41-41-41). Reload it and apply "
+        "your changes again."
     ]
     tally.refresh_from_db()
     assert (tally.best, tally.reported_phrase) == (41, "")

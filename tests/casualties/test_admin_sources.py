@@ -177,7 +177,9 @@ def test_a_report_published_in_the_future_is_an_error_at_its_date(client):
         {"source": SourceFactory().pk, "title": "Tomorrow's news", "published_on": "2099-01-01"},
     )
 
-    assert response.context["adminform"].form.errors["published_on"] == ["2099-01-01 is in the future."]
+    assert response.context["adminform"].form.errors["published_on"] == [
+        "2099-01-01 is in the future; record only what has happened."
+    ]
 
 
 def test_reports_are_found_by_title_and_by_url(client):

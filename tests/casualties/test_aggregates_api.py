@@ -290,7 +290,7 @@ def test_a_matching_if_none_match_gets_304_and_a_change_a_new_etag(api_client, p
             "incident_type",
             "Does not apply with basis=reported_totals: period totals are not about incidents.",
         ),
-        ({"intervall": "month"}, "intervall", "Unknown parameter."),
+        ({"intervall": "month"}, "intervall", "Unknown parameter; did you mean interval?"),
         ({"date_from": "July 2017"}, "date_from", "Enter a valid date."),
         ({"region": "XX99"}, "region", "No region has the code 'XX99'."),
         ({"format": "xml"}, "format", 'Use "json" or "csv".'),
@@ -345,22 +345,24 @@ def test_options_describes_the_endpoint_in_json_even_with_format_csv(api_client)
     assert response.json()["name"] == "Aggregate"
 
 
-def test_an_aggregate_request_is_one_query(api_client, places):
+def test_an_aggregate_request_is_a_size_check_and_one_query(api_client, places):
     killed(places["district"], 5)
 
     with CaptureQueriesContext(connection) as context:
         response = api_client.get(URL, {"interval": "week", "region_level": 3})
     assert response.status_code == 200
-    (query,) = data_queries(context)
+    size_check, query = data_queries(context)
+    assert "GROUPING SETS" not in size_check
     assert "casualties_incident" in query
     assert "casualties_summarycell" not in query  # admin3 is finer than the summary cells
-    assert sum("set_config('work_mem'" in q["sql"] for q in context.captured_queries) == 1
+    assert sum("set_config('work_mem'" in q["sql"] for q in context.captured_queries) == 2
     # Naming a region costs its look-up while the parameters are validated; the aggregation stays one query,
     # here one that reads the summary cells.
     with CaptureQueriesContext(connection) as context:
         assert api_client.get(URL, {"interval": "week", "region": "SY07"}).status_code == 200
-    region_lookup, query = data_queries(context)
+    region_lookup, size_check, query = data_queries(context)
     assert "casualties_region" in region_lookup
+    assert "GROUPING SETS" not in size_check
     assert "casualties_summarycell" in query
 
 
@@ -421,3 +423,46 @@ def test_csv_quotes_as_rfc_4180_and_the_renderer_gives_the_same_text():
     assert text == 'period_start,region_name,low,best\r\n2017-07-01,"Idlib, the ""green"" province",,0\r\n'
     rendered = CSVRenderer().render({"results": [dict.fromkeys(ROW_FIELDS) | rows[0]]}).decode()
     assert rendered.splitlines()[1] == '2017-07-01,,,"Idlib, the ""green"" province",,,,,0,'
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_aggregate_stopped_by_its_time_limit_is_a_503_that_says_how_to_narrow_it(api_client, monkeypatch):
+    import psycopg
+
+    from casualties import aggregate_sql
+
+    IncidentFactory(region=RegionFactory(code="SY07", parent=RegionFactory(code="SYR")))
+    monkeypatch.setattr(aggregate_sql, "AGGREGATE_TIME_LIMIT", "200ms")
+    holder = psycopg.connect(**connection.get_connection_params(), autocommit=False)
+    try:
+        holder.execute("LOCK TABLE casualties_estimate IN ACCESS EXCLUSIVE MODE")
+        response = api_client.get(URL, {"interval": "month", "region_level": "3", "format": "csv"})
+    finally:
+        holder.close()
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("This aggregate took longer than 200ms and was stopped: narrow")
+
+
+def test_a_request_refused_before_the_work_is_a_400_saying_more_than_the_cap(api_client, monkeypatch):
+    import functools
+
+    from casualties.api import aggregates
+    from casualties.selectors import AggregateOptions
+
+    syria = RegionFactory(code="SYR")
+    district = RegionFactory(code="SY0700", parent=RegionFactory(code="SY07", parent=syria))
+    for day in range(1, 4):
+        IncidentFactory(region=district, date_start=datetime.date(2017, 7, day))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casualties_summarycell")  # the planner then expects the 3 cells there are
+    monkeypatch.setattr(aggregates, "AggregateOptions", functools.partial(AggregateOptions, cap=2))
+
+    response = api_client.get(URL, {"interval": "day", "region_level": "2"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "This request would return more than 2 rows: narrow date_from/date_to, use a coarser interval or "
+        "region_level, or filter by region or country."
+    }

@@ -21,6 +21,7 @@ from casualties.choices import CasualtyGroup, CasualtyStatus, Outcome, ReviewSta
 from casualties.models import Estimate, Region
 from casualties.selectors import (
     ALL_STATUSES,
+    AggregateOptions,
     aggregate_incidents,
     casualty_aggregate,
     period_totals,
@@ -347,28 +348,29 @@ def test_aggregates_equal_a_brute_force_count_for_every_interval_level_and_basis
         for interval in INTERVALS:
             for level in LEVELS:
                 expected = reference_incidents(incidents, estimates, options, level, interval)
-                result = casualty_aggregate(incidents=counted, interval=interval, region_level=level, **options)
+                result = casualty_aggregate(
+                    incidents=counted, options=AggregateOptions(interval=interval, region_level=level, **options)
+                )
                 check(result, expected, interval, names, 0)
                 for source, mine in zip(sources, source_totals, strict=False):
                     expected_totals = reference_totals(mine, options, level, interval)
                     result = reported_totals_aggregate(
-                        totals=period_totals(source=source), interval=interval, region_level=level, **options
+                        totals=period_totals(source=source),
+                        options=AggregateOptions(interval=interval, region_level=level, **options),
                     )
                     check(result, expected_totals, interval, names, None)
                 if interval is None:
                     continue
                 zero = {"incidents": 0, "incidents_with_figures": 0, "low": None, "best": None, "high": None}
                 result = casualty_aggregate(
-                    incidents=counted, interval=interval, region_level=level, fill=fill, **options
+                    incidents=counted,
+                    options=AggregateOptions(interval=interval, region_level=level, fill=fill, **options),
                 )
                 check(result, with_fill(expected, fill, interval, level, zero), interval, names, 0)
                 unknown = dict.fromkeys(zero)
                 result = reported_totals_aggregate(
                     totals=period_totals(source=sources[0]),
-                    interval=interval,
-                    region_level=level,
-                    fill=fill,
-                    **options,
+                    options=AggregateOptions(interval=interval, region_level=level, fill=fill, **options),
                 )
                 expected_totals = reference_totals(source_totals[0], options, level, interval)
                 check(result, with_fill(expected_totals, fill, interval, level, unknown), interval, names, None)

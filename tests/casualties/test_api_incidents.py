@@ -184,7 +184,7 @@ def new_incident_body(**overrides) -> dict:
 def test_data_entry_creates_a_draft_through_the_api():
     user = user_with_role(DATA_ENTRY)
     actor = ActorFactory()
-    body = new_incident_body(actors=[{"actor": actor.pk, "role": "side_a"}], status="verified")
+    body = new_incident_body(actors=[{"actor": actor.pk, "role": "side_a"}])
     response = token_client(user).post(URL, body, format="json")
     assert response.status_code == 201, response.json()
     incident = Incident.objects.get()

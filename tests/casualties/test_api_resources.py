@@ -156,7 +156,12 @@ def test_a_subgroup_above_the_all_figure_is_a_400_not_a_500():
     assert client.post("/api/v1/tallies/", tally_body(incident, report, best=10), format="json").status_code == 201
     response = client.post("/api/v1/tallies/", tally_body(incident, report, best=12, group="children"), format="json")
     assert response.status_code == 400
-    assert "exceeds the all figure" in response.json()["non_field_errors"][0]
+    assert response.json() == {
+        "best": [
+            "The of which children figure (best 12, high 12) exceeds the figure for all from the same report "
+            "(best 10, high 10)."
+        ]
+    }
     assert CasualtyTally.objects.count() == 1
 
 

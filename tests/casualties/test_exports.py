@@ -16,6 +16,7 @@ from casualties import exports
 from casualties.choices import ReviewStatus
 from casualties.models import ExportLog
 from casualties.roles import DATA_ENTRY, RESEARCHER
+from tests.exports import receipt, receipt_row_count
 from tests.factories import (
     ActorFactory,
     IncidentActorFactory,
@@ -83,9 +84,9 @@ def clash(places):
 def test_incident_export_writes_one_wide_row_per_incident_with_its_estimates(api_client, clash):
     response = api_client.get(INCIDENTS)
 
-    assert response["X-Row-Count"] == "1"
     assert response["Content-Type"] == "text/csv; charset=utf-8; header=present"
     [row] = rows(response)
+    assert receipt_row_count(api_client, response) == 1
     statuses = ("civilian", "combatant", "unknown")
     expected_estimates = {
         f"{o}_{s}_{b}": "" for o in ("killed", "injured") for s in statuses for b in ("low", "best", "high")
@@ -360,7 +361,9 @@ def test_an_export_the_client_abandons_is_logged_as_cut(api_client, places):
     response.close()
 
     log = ExportLog.objects.get()
-    assert (log.user, log.status, log.row_count, log.rows_sent) == (None, "cut", 3, 0)
+    assert (log.user, log.status, log.row_count, log.rows_sent) == (None, "cut", None, 0)
+    stated = receipt(api_client, response)
+    assert (stated["status"], stated["row_count"], stated["rows_sent"]) == ("cut", None, 0)
     assert log.finished_at is not None
 
 
@@ -390,7 +393,7 @@ def test_an_export_cut_in_the_middle_of_its_rows_is_logged_and_releases_its_conn
     assert header.startswith(b"incident_id,")
     assert first_row.count(b"\r\n") == 1
     log = ExportLog.objects.get()
-    assert (log.status, log.row_count, log.rows_sent) == ("cut", 3, 1)
+    assert (log.status, log.row_count, log.rows_sent) == ("cut", None, 1)
     assert other_connections_to_the_database() == 0
 
 
@@ -416,19 +419,39 @@ def test_the_tally_export_is_the_period_totals_plus_the_exportable_incidents_fig
     TallyFactory(incident=draft, report__source=sohr)
 
     response = api_client.get(TALLIES, {"source": "SOHR"})
-    assert response["X-Row-Count"] == "2"
     assert [r["tally_id"] for r in rows(response)] == sorted([str(total.pk), str(public_figure.pk)], key=int)
+    assert receipt_row_count(api_client, response) == 2
 
-    ids_sql, _ = exports._ids_sql(exports.export_tallies(user=AnonymousUser()))
-    assert "UNION ALL" in ids_sql
-    assert " OR " not in ids_sql
+    ids_sql, _ = exports.ids_sql(exports.export_tallies(user=AnonymousUser()))
+    assert "UNION" not in ids_sql
+    assert " IN (SELECT" not in ids_sql  # a condition on each figure's own incident, not a list of incidents
 
 
-def test_the_row_count_counts_each_row_once_even_when_the_ids_repeat(places):
+def test_the_receipt_states_the_row_count_once_every_row_has_left(api_client, places):
     IncidentFactory.create_batch(3, region=places["idlib"])
-    twice = "SELECT id FROM casualties_incident UNION ALL SELECT id FROM casualties_incident"
-    with connection.cursor() as cursor:
-        cursor.execute(exports.INCIDENTS.count_sql(twice))
-        assert cursor.fetchone()[0] == 3
-        cursor.execute(exports.INCIDENTS.count_sql("SELECT NULL::bigint WHERE false"))
-        assert cursor.fetchone()[0] == 0
+
+    response = api_client.get(INCIDENTS)
+    chunks = iter(response.streaming_content)
+    next(chunks)  # the header: the rows are still to come
+    while_streaming = receipt(api_client, response)
+    rest = b"".join(chunks)
+
+    assert (while_streaming["status"], while_streaming["row_count"]) == ("started", None)
+    assert rest.count(b"\r\n") == 3
+    stated = receipt(api_client, response)
+    assert (stated["export"], stated["status"], stated["row_count"], stated["rows_sent"]) == (
+        "incidents",
+        "completed",
+        3,
+        3,
+    )
+    assert response["Link"] == f'<{response["X-Export-Receipt"]}>; rel="describedby"; type="application/json"'
+
+
+def test_a_receipt_the_server_did_not_sign_is_not_found(api_client, clash):
+    body(api_client.get(INCIDENTS))
+    log = ExportLog.objects.get()
+
+    assert api_client.get(f"/api/v1/exports/receipts/{log.pk}/").status_code == 404
+    assert api_client.get(f"/api/v1/exports/receipts/{exports.receipt_token(log)}x/").status_code == 404
+    assert api_client.get(f"/api/v1/exports/receipts/{exports.receipt_token(log)}/").json()["row_count"] == 1

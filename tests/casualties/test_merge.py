@@ -114,8 +114,9 @@ def test_a_merge_that_would_put_a_subgroup_above_its_all_figure_is_refused():
         incident_merge(duplicate=duplicate, into=into, user=reviewer)
 
     assert refusal.value.messages == [
-        f"After the merge, the of which children figure #{children.pk} from “SNHR report” would exceed that "
-        "report's figure for all on the same incident; correct it before merging."
+        f"After the merge, figure #{children.pk} from “SNHR report” would break the of-which rule: The of which "
+        "children figure (best 7, high 7) exceeds the figure for all from the same report (best 5, high 5). "
+        "Correct it before merging."
     ]
 
 

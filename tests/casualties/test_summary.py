@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from casualties.choices import CasualtyGroup, CasualtyStatus, Outcome, ReviewStatus
 from casualties.models import CasualtyTally, Estimate, Incident, Region, SummaryCell
-from casualties.selectors import ALL_STATUSES, aggregate_incidents, casualty_aggregate, summary_aggregate
+from casualties.selectors import (
+    ALL_STATUSES,
+    AggregateOptions,
+    aggregate_incidents,
+    casualty_aggregate,
+    summary_aggregate,
+)
 from casualties.services import summary_drift, summary_rebuild
 from tests.factories import IncidentFactory, RegionFactory, ReportFactory, SourceFactory, TallyFactory
 
@@ -80,11 +86,13 @@ def exact(within=(), date_from=None, date_to=None, **options):
         incidents = incidents.filter(date_end__gte=date_from)
     if date_to:
         incidents = incidents.filter(date_start__lte=date_to)
-    return casualty_aggregate(incidents=incidents, **options)
+    return casualty_aggregate(incidents=incidents, options=AggregateOptions(**options))
 
 
 def assert_same(within=(), date_from=None, date_to=None, **options):
-    from_summary = summary_aggregate(within=within, date_from=date_from, date_to=date_to, **options)
+    from_summary = summary_aggregate(
+        within=within, date_from=date_from, date_to=date_to, options=AggregateOptions(**options)
+    )
     from_incidents = exact(within, date_from, date_to, **options)
     assert from_summary is not None
     assert from_summary.results == from_incidents.results
@@ -254,7 +262,9 @@ def test_an_incident_that_began_before_date_from_is_counted_once_in_the_bucket_o
     killed(places["aleppo"], 13, D(2017, 5, 1), D(2017, 8, 31))  # elsewhere: not in Idlib
     options = {"interval": "month", "region_level": 2}
 
-    result = summary_aggregate(within=[places["idlib"]], date_from=D(2017, 7, 1), date_to=D(2017, 7, 31), **options)
+    result = summary_aggregate(
+        within=[places["idlib"]], date_from=D(2017, 7, 1), date_to=D(2017, 7, 31), options=AggregateOptions(**options)
+    )
 
     assert [(r["period_start"], r["region_code"], r["incidents"], r["best"]) for r in result.results] == [
         (D(2017, 6, 1), "SY0700", 1, 5),
@@ -271,9 +281,11 @@ def test_an_incident_that_began_before_date_from_is_counted_once_in_the_bucket_o
 def test_the_grain_read_is_the_coarsest_that_fits_the_interval_and_the_dates(places):
     killed(places["saraqib"], 5, D(2017, 7, 19))
 
-    def grain_read(**arguments) -> str:
+    def grain_read(interval, date_from=None, date_to=None) -> str:
         with CaptureQueriesContext(connection) as context:
-            summary_aggregate(region_level=1, **arguments)
+            summary_aggregate(
+                date_from=date_from, date_to=date_to, options=AggregateOptions(interval=interval, region_level=1)
+            )
         sql = next(q["sql"] for q in context.captured_queries if "casualties_summarycell" in q["sql"])
         return next(grain for grain in ("'day'", "'week'", "'month'") if grain in sql).strip("'")
 
@@ -289,8 +301,11 @@ def test_the_grain_read_is_the_coarsest_that_fits_the_interval_and_the_dates(pla
 
 def test_requests_finer_than_admin2_are_left_to_the_incidents(places):
     killed(places["saraqib"], 5, D(2017, 7, 19))
-    assert summary_aggregate(interval="month", region_level=3) is None
-    assert summary_aggregate(within=[places["saraqib"]], interval="month", region_level=1) is None
+    assert summary_aggregate(options=AggregateOptions(interval="month", region_level=3)) is None
+    assert (
+        summary_aggregate(within=[places["saraqib"]], options=AggregateOptions(interval="month", region_level=1))
+        is None
+    )
     assert_same(within=[places["district"]], interval="month", region_level=2)
 
 
@@ -301,7 +316,7 @@ def test_moving_a_governorate_to_another_country_moves_its_cells(places):
     idlib.parent = turkey
     idlib.save()
 
-    result = summary_aggregate(interval=None, region_level=0)
+    result = summary_aggregate(options=AggregateOptions(interval=None, region_level=0))
 
     assert [(r["region_code"], r["best"]) for r in result.results] == [("TUR", 5)]
     assert summary_drift() == 0
