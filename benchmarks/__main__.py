@@ -2,9 +2,11 @@
 
     python -m benchmarks --incidents 100000          # generate synthetic data first if there is less
     python -m benchmarks --only aggregate --repeat 9
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench python -m benchmarks
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench python -m benchmarks --json benchmarks/results/1m.json
+    python -m benchmarks --growth benchmarks/results/100k.json benchmarks/results/1m.json
 
-Prints a table and writes benchmarks/results/latest.json (or --json PATH).
+Prints a table and writes benchmarks/results/latest.json (or --json PATH) and the same as markdown (.md);
+--growth writes the two runs side by side with the growth between them (benchmarks/results/growth.json, .md).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-GROUPS = ("aggregate", "list", "detail", "admin", "export", "load")
+GROUPS = ("write", "aggregate", "refused", "list", "detail", "admin", "duplicates", "export", "load")
+GROWTH = RESULTS.parent / "growth.json"
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -30,11 +33,25 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--repeat", type=int, default=5, help="Timed repetitions per measurement (median; default 5).")
     parser.add_argument("--load-seconds", type=int, default=10, help="Length of each load test (default 10 s).")
+    parser.add_argument(
+        "--growth",
+        nargs=2,
+        type=Path,
+        metavar=("SMALL.json", "LARGE.json"),
+        help=f"Run nothing: write the two runs' numbers and their growth to {GROWTH} or --json (and .md).",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
+    if args.growth:
+        from .harness import write_growth
+
+        out = GROWTH if args.json == RESULTS else args.json
+        write_growth(*args.growth, out)
+        print(out.with_suffix(".md").read_text())
+        return 0
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     from config.embedded_db import use_embedded_unless_configured
 
@@ -47,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks.synthetic import SyntheticDataError, synthetic_count, synthetic_delete, synthetic_generate
 
-    from . import cases
-    from .harness import format_table, write_json
+    from . import cases, writes
+    from .harness import format_table, load_average, write_json
     from .server import Gunicorn
 
     try:
@@ -71,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     context = _context(connection)
     print(
-        f"{context['incidents']:,} incidents, {context['tallies']:,} tallies on {context['database']}",
+        f"{context['incidents']:,} incidents, {context['tallies']:,} tallies on {context['database']};"
+        f" load average {os.getloadavg()[0]:.2f}",
         file=sys.stderr,
     )
     if not context["incidents"]:
@@ -94,11 +112,15 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             write_json(args.json, results=results, context=context | {"complete": False})
 
+    context["load_before"] = load_average()
     for group, run in (
+        ("write", writes.writes),
         ("aggregate", cases.aggregations),
+        ("refused", cases.refused_aggregate),
         ("list", cases.lists),
         ("detail", cases.detail),
         ("admin", cases.admin_list),
+        ("duplicates", cases.duplicates),
     ):
         if wanted(group):
             announce(run(bench))
@@ -112,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 announce(cases.exports(bench))
     raw.close()
     context["seconds"] = round(time.monotonic() - started, 1)
+    context["load_after"] = load_average()
     print()
     print(format_table(results))
     write_json(args.json, results=results, context=context | {"complete": True})

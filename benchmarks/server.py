@@ -103,6 +103,9 @@ class Streamed:
     rows: int
     rss_before_mb: float
     rss_peak_mb: float
+    headers_seconds: float = 0.0  # until the status line and headers arrived
+    first_byte_seconds: float | None = None  # until the first byte of the body
+    first_row_seconds: float | None = None  # until the end of the first line after the header line
 
     @property
     def rss_growth_mb(self) -> float:
@@ -145,15 +148,23 @@ def stream(server: Gunicorn, path: str, *, chunk: int = 64 * 1024, timeout: floa
     conn = http.client.HTTPConnection(HOST, server.port, timeout=timeout)
     started = time.perf_counter()
     total = lines = 0
+    headers = 0.0
+    first_byte = first_row = None
     try:
         conn.request("GET", path)
         response = conn.getresponse()
-        while block := response.read(chunk):
+        headers = time.perf_counter() - started
+        # read1: whatever has arrived (up to ``chunk``), so the first bytes are seen when they come.
+        while block := response.read1(chunk):
             total += len(block)
             lines += block.count(b"\n")
+            if first_byte is None:
+                first_byte = time.perf_counter() - started
+            if first_row is None and lines >= 2:
+                first_row = time.perf_counter() - started
         status = response.status
     finally:
         conn.close()
         seconds = time.perf_counter() - started
         before, peak = sampler.stop()
-    return Streamed(status, seconds, total, lines, before, peak)
+    return Streamed(status, seconds, total, lines, before, peak, headers, first_byte, first_row)
