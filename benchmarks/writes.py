@@ -44,10 +44,9 @@ NEW_FIGURES = (
     ("killed", "civilian", CasualtyGroup.CHILDREN, 4),
     ("injured", "civilian", CasualtyGroup.ALL, 30),
 )
-# Where no figure service exists yet, figures are written as the admin writes them today: in one write
-# (services.write_scope), the editor recorded on the incident (services.incident_touch), then validated and
-# saved by CasualtyTally.full_clean() and save(). Switch these cases to the figure service once there is one.
-FIGURE_PATH = "figures by CasualtyTally.full_clean() + save() in services.write_scope() (no figure service yet)"
+# Figures are written by the figure services: a new incident's with incident_figures_save (as its page
+# saves them), an edit with tally_update.
+FIGURE_PATH = "figures by services.incident_figures_save / tally_update"
 
 
 @dataclass
@@ -194,29 +193,24 @@ def run_statements(raw, statements: Statements) -> list:
     return out
 
 
-def _figure_write(tally: CasualtyTally) -> None:
-    # Switch to the figure service once there is one (see FIGURE_PATH).
-    tally.full_clean()
-    tally.save()
-
-
 def service_new_incident(scene: Scene, title: str) -> int:
     # One write, as the admin's page saves the incident with its figures.
     with services.write_scope():
         incident = services.incident_save(incident=_new_incident(scene, title), user=scene.user)
-        for outcome, status, group, best in NEW_FIGURES:
-            _figure_write(
-                CasualtyTally(
-                    incident=incident,
-                    report_id=scene.report_ids[0],
-                    outcome=outcome,
-                    status=status,
-                    group=group,
-                    low=best,
-                    best=best,
-                    high=best,
-                )
+        figures = [
+            CasualtyTally(
+                incident=incident,
+                report_id=scene.report_ids[0],
+                outcome=outcome,
+                status=status,
+                group=group,
+                low=best,
+                best=best,
+                high=best,
             )
+            for outcome, status, group, best in NEW_FIGURES
+        ]
+        services.incident_figures_save(user=scene.user, incident=incident, saves=figures)
     return incident.pk
 
 
@@ -391,12 +385,8 @@ class Flip:
 
 
 def service_edit_figure(scene: Scene, tally_id: int, best: int, high: int) -> None:
-    # As the admin's page does: one write, the editor recorded on the incident, then the figure.
-    with services.write_scope():
-        tally = CasualtyTally.objects.select_related("report", "incident").get(pk=tally_id)
-        services.incident_touch(incident=tally.incident, user=scene.user)
-        tally.best, tally.high = best, high
-        _figure_write(tally)
+    tally = CasualtyTally.objects.get(pk=tally_id)
+    services.tally_update(user=scene.user, tally=tally, read_at=tally.updated_at, changes={"best": best, "high": high})
 
 
 def _figure_update(tally_id: int, best: int, high: int) -> tuple[str, list]:
@@ -814,10 +804,13 @@ def _contended(scene, first_tally, second_tally, first_values, second_values) ->
             barrier.wait()
             started = time.perf_counter()
             with services.write_scope():
-                tally = CasualtyTally.objects.select_related("report", "incident").get(pk=first_tally)
-                services.incident_touch(incident=tally.incident, user=scene.user)
-                tally.best, tally.high = first_values
-                _figure_write(tally)
+                tally = CasualtyTally.objects.get(pk=first_tally)
+                services.tally_update(
+                    user=scene.user,
+                    tally=tally,
+                    read_at=tally.updated_at,
+                    changes={"best": first_values[0], "high": first_values[1]},
+                )
                 wrote.set()
             times["first"] = (time.perf_counter() - started) * 1000
         except BaseException as error:  # reported by the caller
