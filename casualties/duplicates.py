@@ -67,10 +67,12 @@ def incident_possible_duplicates(
         .values_list("pk", flat=True)
     )
     areas = Region.objects.filter(Q(path__startswith=region_path) | Q(path__in=_ancestor_paths(region_path)))
-    # The area is tested on the window's rows, never looked up by the incidents' region index: that would read a
-    # region's whole history until enough of it fell in the window (the "+ 0" keeps the index out of the plan).
+    # The area is tested on the window's rows, against a list of the area's units: looked up by the incidents'
+    # region index instead, or joined unit by unit, a region's history or the window would be read once per unit
+    # (the "+ 0" keeps the index out of the plan; the list keeps it one scan of the window).
+    area_ids = list(areas.values_list("pk", flat=True))
     in_area = window.alias(region_ref=ExpressionWrapper(F("region_id") + 0, output_field=BigIntegerField())).filter(
-        region_ref__in=areas.values("pk")
+        region_ref__in=area_ids
     )
     bounded = list(in_area[:SAME_AREA_CANDIDATES].union(window[:OTHER_CANDIDATES]))
     shared_actor = Exists(
