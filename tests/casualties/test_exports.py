@@ -82,6 +82,7 @@ def clash(places):
 
 
 def test_incident_export_writes_one_wide_row_per_incident_with_its_estimates(api_client, clash):
+    clash.refresh_from_db()  # its figures and actors, added after it, raised its version and updated_at
     response = api_client.get(INCIDENTS)
 
     assert response["Content-Type"] == "text/csv; charset=utf-8; header=present"
