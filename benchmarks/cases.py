@@ -222,9 +222,12 @@ def refused_aggregate(bench: Bench) -> Iterator[Result]:
     """A request the service refuses as too large (400): the refusal should come before the work."""
     for name, params in (
         ("aggregate refused as too large: day x admin2 everywhere", {"interval": "day", "region_level": 2}),
-        # A review-status filter is answered from the incidents, not the summary.
+        # Answered from the incidents (admin3, a status filter); the summary cells still bound the rows from below.
         ("aggregate refused as too large: day x admin3, status filter", {"interval": "day", "region_level": 3,
                                                                           "status": "verified"}),
+        # An actor-role filter: no summary bound, the row groups of a sample of the incidents show the size.
+        ("aggregate refused as too large: day x admin3, actor role", {"interval": "day", "region_level": 3,
+                                                                       "actor_role": "perpetrator"}),
     ):  # fmt: skip
         yield _measured(name, _bound(_refused, bench, name, f"/api/v1/aggregates/?{urlencode(params)}"))
 

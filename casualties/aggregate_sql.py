@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import psycopg
@@ -283,8 +284,14 @@ def run_grouped(options: AggregateOptions, base_sql: str, base_params: list, *, 
 @contextmanager
 def aggregate_transaction() -> Iterator:
     """A cursor in a transaction with the aggregate's settings and its time limit; a statement stopped by the limit
-    raises AggregateTimedOut."""
+    raises AggregateTimedOut. Inside another one (a size check and the aggregate it admits), the same transaction
+    and settings serve both."""
+    if _in_aggregate_transaction.get():
+        with connection.cursor() as cursor:
+            yield cursor
+        return
     session = {**AGGREGATE_SESSION, "statement_timeout": AGGREGATE_TIME_LIMIT}
+    marked = _in_aggregate_transaction.set(True)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             settings_sql = ", ".join("set_config(%s, %s, true)" for _ in session)
@@ -294,6 +301,11 @@ def aggregate_transaction() -> Iterator:
         if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
             raise AggregateTimedOut from error
         raise
+    finally:
+        _in_aggregate_transaction.reset(marked)
+
+
+_in_aggregate_transaction: ContextVar[bool] = ContextVar("in_aggregate_transaction", default=False)
 
 
 def to_aggregate(rows: list[tuple]) -> Aggregate:

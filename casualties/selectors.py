@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Sequence, Set
+from collections.abc import Collection, Sequence, Set
 
 from django.db.models import QuerySet, TextChoices
 
@@ -39,6 +39,7 @@ from .aggregate_sql import (
     with_incident_counts,
 )
 from .models import CasualtyTally, Incident, Region
+from .models.incidents import PUBLIC_SET
 from .models.summary import SUMMARY_LEVEL, SummaryGrain
 from .roles import counted_filter, visible_incidents
 
@@ -178,12 +179,10 @@ def summary_aggregate(
         span_where.append("r.path LIKE %s")
         cell_params.append(_under(region))
         span_params.append(_under(region))
-    if date_from is not None:
-        cell_where.append("r.bucket >= %s")
-        cell_params.append(date_from)
+    range_where, range_params = _bucket_range("r", date_from, date_to)
+    cell_where += range_where
+    cell_params += range_params
     if date_to is not None:
-        cell_where.append("r.bucket <= %s")
-        cell_params.append(date_to)
         span_where.append("i.date_start <= %s")
         span_params.append(date_to)
     # The cell is aliased r, as a region, for the grouping: it has the region's path and level.
@@ -239,6 +238,7 @@ def incident_basis_aggregate(
     *,
     incidents: QuerySet[Incident],
     filters_given: Set[str],
+    statuses: Collection[str] = (),
     within: Sequence[Region] = (),
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
@@ -246,23 +246,35 @@ def incident_basis_aggregate(
 ) -> Aggregate:
     """The incident-basis aggregate of ``incidents``: the counted incidents (``aggregate_incidents``) filtered by
     the incident filters named in ``filters_given``, of which ``within``, ``date_from`` and ``date_to`` are the
-    place and date filters' values.
+    place and date filters' values and ``statuses`` the review statuses asked for.
 
     Read from the summary cells when they hold the answer (``summary_can_answer``), else from the incidents; the
     rows are the same either way. A request too large for the cap is refused before either is read, when an
     estimate shows it (``aggregate_size_check``).
     """
     filters_given = set(filters_given)
-    aggregate_size_check(
-        within=within,
-        date_from=date_from,
-        date_to=date_to,
-        options=options,
-        place_and_dates_only=not filters_given - SUMMARY_FILTERS,
-    )
-    if summary_can_answer(within=within, options=options, filters_given=filters_given):
-        return summary_aggregate(within=within, date_from=date_from, date_to=date_to, options=options)
-    return casualty_aggregate(incidents=incidents, options=options)
+    others = filters_given - SUMMARY_FILTERS
+    # Every incident the user may see includes the public set (casualties.roles), so a status filter that keeps
+    # the public set's status keeps all of it: the summary cells then count some of the incidents, never more.
+    holds_public_set = not others or (others == {"status"} and PUBLIC_SET["status"] in statuses)
+    with aggregate_transaction():  # the size check and the aggregate in one transaction
+        aggregate_size_check(
+            within=within,
+            date_from=date_from,
+            date_to=date_to,
+            options=options,
+            holds_public_set=holds_public_set,
+            incidents=None if summary_can_answer(within=within, options=options, filters_given=filters_given)
+            else incidents,
+        )  # fmt: skip
+        if summary_can_answer(within=within, options=options, filters_given=filters_given):
+            return summary_aggregate(within=within, date_from=date_from, date_to=date_to, options=options)
+        return casualty_aggregate(incidents=incidents, options=options)
+
+
+# How many of the filtered incidents the size check reads, at most, to find more row groups than the cap; it reads
+# them only when PostgreSQL expects that many groups.
+GROUP_SAMPLE_FACTOR = 1.5
 
 
 def aggregate_size_check(
@@ -271,18 +283,24 @@ def aggregate_size_check(
     date_from: datetime.date | None,
     date_to: datetime.date | None,
     options: AggregateOptions,
-    place_and_dates_only: bool,
+    holds_public_set: bool,
+    incidents: QuerySet[Incident] | None = None,
 ) -> None:
     """Refuse (AggregateTooLarge) a request whose rows exceed the cap, before any incident is grouped.
 
-    Index look-ups and planner estimates only. The grid (buckets in the date range x regions of the gazetteer that
-    can be a row) bounds the rows from above: within the cap, the request goes ahead. Beyond it, when the
-    incidents are the public set filtered by place and dates only (``place_and_dates_only``), the interval is the
-    summary cells' own grain and the rows are grouped at admin2 or finer, every summary cell of the range is one
-    row or more. PostgreSQL's estimate of those cells decides when it is CELL_ESTIMATE_MARGIN times the cap or
-    more (refused) or that many times less (goes ahead); in between the cells are counted, up to one more than
-    the cap. With ``fill`` and no region grouping there is one row per bucket of the range. Anything else is left
-    to the size check of the aggregate's own statement, which counts the grouped rows.
+    The grid (buckets in the date range x regions of the gazetteer that can be a row) bounds the rows from above:
+    within the cap, the request goes ahead. Beyond it, two lower bounds can show the rows exceed the cap:
+
+    - The summary cells, when the incidents include the public set within the place and dates
+      (``holds_public_set``), the interval is the cells' own grain and the rows are grouped at admin2 or finer: every
+      summary cell of the range is then one row or more. PostgreSQL's estimate of those cells decides when it is
+      CELL_ESTIMATE_MARGIN times the cap or more (refused) or that many times less (goes ahead); in between the
+      cells are counted, up to one more than the cap.
+    - The row groups of the first GROUP_SAMPLE_FACTOR x cap of ``incidents`` (the incidents the aggregate will
+      read, when it reads them), when PostgreSQL expects more groups than the cap: each group found is a row.
+
+    With ``fill`` and no region grouping there is one row per bucket of the range. Anything else is left to the
+    size check of the aggregate's own statement, which counts the grouped rows.
     """
     grouping, cap, level = options.grouping, options.cap, options.region_level
     fill_from, fill_to = options.fill or (date_from, date_to)
@@ -299,16 +317,8 @@ def aggregate_size_check(
                                                      {grouping.step}))"""
         buckets_params = []
     grain = _summary_grain(options.interval, date_from, date_to)
-    cell_where = ["c.grain = %s", "c.figure = ''"] + ["c.path LIKE %s" for _ in prefixes]
-    cell_params = [grain, *prefixes]
-    if date_from is not None:
-        cell_where.append("c.bucket >= %s")
-        cell_params.append(date_from)
-    if date_to is not None:
-        cell_where.append("c.bucket <= %s")
-        cell_params.append(date_to)
     whole_cells = options.interval == grain and level is not None and level >= SUMMARY_LEVEL
-    countable = place_and_dates_only and options.fill is None and whole_cells
+    countable = holds_public_set and options.fill is None and whole_cells
     sql = f"""
         SELECT {groups_sql} * {buckets_sql}
           FROM (SELECT COALESCE(%s::date, (SELECT min(date_start) FROM casualties_incident)) AS lo,
@@ -318,20 +328,59 @@ def aggregate_size_check(
         [grid] = cursor.fetchone()
         if options.fill is not None and level is None and grid > cap:
             raise AggregateTooLarge(grid, cap)  # one row per bucket of the range, and more if the data reach beyond
-        if grid <= cap or not countable:
+        if grid <= cap:
             return
-        cells_sql = f"SELECT 1 FROM casualties_summarycell c WHERE {' AND '.join(cell_where)}"
-        cells = _planned_rows(cursor, cells_sql, cell_params)
-        if cells > CELL_ESTIMATE_MARGIN * cap:
-            raise AggregateTooLarge(cells, cap)
-        if cells * CELL_ESTIMATE_MARGIN < cap:
-            return
-        # Near the cap: count the cells, reading one more than the cap at most, from the index alone.
-        cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
-        cursor.execute(f"SELECT count(*) FROM ({cells_sql} LIMIT %s) cells", [*cell_params, cap + 1])
-        [counted] = cursor.fetchone()
+        if countable:
+            _check_summary_cells(cursor, grain=grain, prefixes=prefixes, date_from=date_from, date_to=date_to, cap=cap)
+        if incidents is not None:
+            _check_sampled_groups(cursor, incidents=incidents, options=options)
+
+
+def _check_summary_cells(
+    cursor, *, grain: str, prefixes: list[str], date_from: datetime.date | None, date_to: datetime.date | None, cap: int
+) -> None:
+    cell_where = ["c.grain = %s", "c.figure = ''"] + ["c.path LIKE %s" for _ in prefixes]
+    range_where, range_params = _bucket_range("c", date_from, date_to)
+    cell_where += range_where
+    cell_params = [grain, *prefixes, *range_params]
+    cells_sql = f"SELECT 1 FROM casualties_summarycell c WHERE {' AND '.join(cell_where)}"
+    cells = _planned_rows(cursor, cells_sql, cell_params)
+    if cells > CELL_ESTIMATE_MARGIN * cap:
+        raise AggregateTooLarge(cells, cap)
+    if cells * CELL_ESTIMATE_MARGIN < cap:
+        return
+    # Near the cap: count the cells, reading one more than the cap at most, from the index alone.
+    # (The setting is put back after: the aggregate runs next in the same transaction.)
+    cursor.execute("SELECT current_setting('enable_bitmapscan')")
+    [bitmapscan] = cursor.fetchone()
+    cursor.execute("SELECT set_config('enable_bitmapscan', 'off', true)")
+    cursor.execute(f"SELECT count(*) FROM ({cells_sql} LIMIT %s) cells", [*cell_params, cap + 1])
+    [counted] = cursor.fetchone()
+    cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [bitmapscan])
     if counted > cap:
         raise AggregateTooLarge(counted, cap, at_least=True)
+
+
+def _check_sampled_groups(cursor, *, incidents: QuerySet[Incident], options: AggregateOptions) -> None:
+    grouping, cap = options.grouping, options.cap
+    incidents_sql, incidents_params = incident_rows_sql(incidents)
+    region_sql, region_params = grouping.region("i")
+    groups_sql = f"""
+        SELECT DISTINCT {grouping.bucket("i.date_start")} AS bucket, {region_sql}
+          FROM (SELECT * FROM ({incidents_sql}) AS i (id, date_start, path, level) LIMIT %s) i"""
+    params = [*region_params, *incidents_params, int(GROUP_SAMPLE_FACTOR * cap)]
+    if _planned_rows(cursor, groups_sql, params) <= cap:
+        return
+    cursor.execute(f"SELECT count(*) FROM ({groups_sql}) groups", params)
+    [found] = cursor.fetchone()
+    if found > cap:
+        raise AggregateTooLarge(found, cap, at_least=True)
+
+
+def _bucket_range(cell: str, date_from: datetime.date | None, date_to: datetime.date | None) -> tuple[list, list]:
+    """The conditions keeping the summary cells aliased ``cell`` whose bucket is in [date_from, date_to]."""
+    bounds = [(">=", date_from), ("<=", date_to)]
+    return [f"{cell}.bucket {op} %s" for op, day in bounds if day is not None], [d for _, d in bounds if d is not None]
 
 
 def _planned_rows(cursor, sql: str, params: list) -> int:

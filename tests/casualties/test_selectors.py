@@ -352,6 +352,74 @@ def test_a_request_whose_summary_cells_exceed_the_cap_is_refused_before_any_row_
     )
 
 
+def _refused_before_the_work(**kwargs) -> tuple[AggregateTooLarge, list[str]]:
+    with CaptureQueriesContext(connection) as context, pytest.raises(AggregateTooLarge) as refused:
+        incident_basis_aggregate(**kwargs)
+    assert aggregate_statements(context) == []
+    return refused.value, data_queries(context)
+
+
+def test_a_status_filter_that_keeps_the_public_set_is_refused_by_the_summary_cells(idlib):
+    for day in range(1, 5):  # four verified days in one district: four day cells, each one row or more
+        IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, day))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casualties_summarycell")
+    incidents = Incident.objects.filter(status__in=["verified", "submitted"], duplicate_of__isnull=True)
+
+    refused, queries = _refused_before_the_work(
+        incidents=incidents,
+        filters_given={"region", "status"},
+        statuses=["verified", "submitted"],
+        within=[idlib["idlib"]],
+        options=AggregateOptions("day", 3, cap=3),
+    )
+
+    assert "more than 3 rows" in str(refused) or "about 4 rows" in str(refused)
+    assert any("casualties_summarycell" in sql for sql in queries)
+
+
+def test_a_status_filter_without_the_public_set_is_not_bounded_by_its_cells(idlib):
+    for day in range(1, 5):  # four verified day cells: more than the cap, but not what is asked for
+        IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, day))
+    IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, 9), status=ReviewStatus.SUBMITTED)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casualties_summarycell")
+
+    result = incident_basis_aggregate(
+        incidents=Incident.objects.filter(status__in=["submitted"], duplicate_of__isnull=True),
+        filters_given={"region", "status"},
+        statuses=["submitted"],
+        within=[idlib["idlib"]],
+        options=AggregateOptions("day", 3, cap=3),
+    )
+
+    assert [(r["period_start"], r["region_code"], r["incidents"]) for r in result.results] == [
+        (D(2017, 7, 9), idlib["saraqib"].code, 1)
+    ]
+
+
+def test_more_row_groups_than_the_cap_among_the_filtered_incidents_refuse_before_the_aggregate(idlib):
+    """An actor filter has no summary cells: the row groups of the first 1.5 x cap incidents are each a row."""
+    for day in range(1, 6):
+        IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, day))
+    same_day = Incident.objects.filter(date_start=D(2017, 7, 1))
+    for _ in range(5):
+        IncidentFactory(region=idlib["saraqib"], date_start=D(2017, 7, 1))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE casualties_incident, casualties_region")  # as autovacuum would
+
+    refused, queries = _refused_before_the_work(
+        incidents=counted(), filters_given={"actor"}, within=[idlib["idlib"]], options=AggregateOptions("day", 3, cap=3)
+    )
+    assert "more than 3 rows" in str(refused)
+    assert not any("casualties_summarycell" in sql for sql in queries)
+    # Six incidents of one day and place are one group however many are read: answered, one row.
+    result = incident_basis_aggregate(
+        incidents=same_day, filters_given={"actor"}, within=[idlib["idlib"]], options=AggregateOptions("day", 3, cap=3)
+    )
+    assert [(r["period_start"], r["incidents"]) for r in result.results] == [(D(2017, 7, 1), 6)]
+
+
 def test_a_sparse_request_whose_grid_exceeds_the_cap_is_answered(idlib):
     """Two incidents ten years apart, by day and governorate: a grid of 7,306 x 3 rows, an answer of two."""
     IncidentFactory(region=idlib["idlib"], date_start=D(2007, 7, 1))
