@@ -192,7 +192,7 @@ def incident_rows_sql(incidents: QuerySet[Incident]) -> tuple[str, tuple]:
     """``id, date_start`` and the region's ``path, level`` of each incident of ``incidents``, once each, as
     parameterised SQL."""
     rows = incidents.order_by().values_list("pk", "date_start", "region__path", "region__level")
-    if _joins_many(rows.query):
+    if joins_many(rows.query):
         rows = rows.distinct()  # a join to a to-many relation may repeat an incident
     try:
         return rows.query.sql_with_params()
@@ -200,7 +200,7 @@ def incident_rows_sql(incidents: QuerySet[Incident]) -> tuple[str, tuple]:
         return "SELECT NULL::bigint, NULL::date, NULL::varchar, NULL::integer WHERE false", ()
 
 
-def _joins_many(query) -> bool:
+def joins_many(query) -> bool:
     """Whether ``query`` joins a relation that can give several rows per row of its model."""
     return any(
         isinstance(getattr(join, "join_field", None), ForeignObjectRel) and not isinstance(join.join_field, OneToOneRel)
@@ -266,7 +266,7 @@ def run_grouped(options: AggregateOptions, base_sql: str, base_params: list, *, 
         -- first branch returns nothing and only the size comes back.
         SELECT NULL::bigint AS too_many, o.is_total, o.bucket, {bucket_end}, o.region_code, rg.name, o.region_level,
                o.incidents::bigint, o.with_figures::bigint, o.low::bigint, o.best::bigint, o.high::bigint,
-               rg.path AS region_path
+               rg.path COLLATE "C" AS region_path  -- codes compare as bytes: the same order, without the locale
           FROM out o LEFT JOIN casualties_region rg ON rg.code = o.region_code
          WHERE (SELECT n FROM size) <= %s
         UNION ALL
@@ -309,11 +309,13 @@ _in_aggregate_transaction: ContextVar[bool] = ContextVar("in_aggregate_transacti
 
 
 def to_aggregate(rows: list[tuple]) -> Aggregate:
-    results, totals = [], {}
-    for _too_many, is_total, *values, _region_path in rows:
-        row = dict(zip(ROW_FIELDS, values, strict=True))
-        if is_total:
-            totals = {field: row[field] for field in TOTAL_FIELDS}
-        else:
-            results.append(row)
+    """The rows of ``run_grouped`` (too_many, is_total, *ROW_FIELDS, region_path) as result and total dicts."""
+    # One comprehension: a grid has tens of thousands of rows, and this is per row.
+    fields = ROW_FIELDS
+    results = [dict(zip(fields, row[2:-1], strict=True)) for row in rows if not row[1]]
+    totals = {}
+    for row in rows:
+        if row[1]:
+            total = dict(zip(fields, row[2:-1], strict=True))
+            totals = {field: total[field] for field in TOTAL_FIELDS}
     return Aggregate(results=results, totals=totals)

@@ -181,13 +181,14 @@ def _estimate_columns() -> list[Column]:
 
 @dataclass(frozen=True)
 class Export:
-    """One CSV export: its columns and the FROM clause that gives one row per id of its table."""
+    """One CSV export: its columns, the alias its rows go by (a row of ``model`` each) and the joins that give
+    each row its columns."""
 
     name: str
     model: type
     columns: tuple[Column, ...]
-    from_sql: str
-    key: str
+    alias: str
+    joins_sql: str
 
     @property
     def header(self) -> list[str]:
@@ -197,9 +198,13 @@ class Export:
     def hxl(self) -> list[str]:
         return [column.hxl for column in self.columns]
 
-    def select_sql(self, ids_sql: str) -> str:
+    def select_sql(self, rows_sql: str) -> str:
+        """The export's SELECT of the rows ``rows_sql`` gives (every column of ``model``, each row once), in id
+        order. PostgreSQL pulls the derived table up into the scan of the model's table: each row is read once,
+        with its filters, where an ``id IN (<the filtered ids>)`` would read the table twice."""
         columns = ",\n  ".join(column.select_sql for column in self.columns)
-        return f"SELECT {columns}\n{self.from_sql}\nWHERE {self.key} IN ({ids_sql})\nORDER BY {self.key}"
+        a = self.alias
+        return f"SELECT {columns}\nFROM ({rows_sql}) AS {a}\n{self.joins_sql}\nORDER BY {a}.id"
 
 
 def _estimates_lateral() -> str:
@@ -284,8 +289,8 @@ INCIDENTS = Export(
     name="incidents",
     model=Incident,
     columns=tuple(_incident_columns()),
-    from_sql=f"""FROM casualties_incident i
-JOIN casualties_incidenttype it ON it.id = i.incident_type_id
+    alias="i",
+    joins_sql=f"""JOIN casualties_incidenttype it ON it.id = i.incident_type_id
 {_admin_lateral("i.region_id")}
 {_actors_lateral()}
 LEFT JOIN LATERAL (
@@ -294,7 +299,6 @@ LEFT JOIN LATERAL (
     FROM casualties_casualtytally t JOIN sources_report rp ON rp.id = t.report_id WHERE t.incident_id = i.id
 ) src ON true
 {_estimates_lateral()}""",
-    key="i.id",
 )
 
 TALLIES = Export(
@@ -333,13 +337,12 @@ TALLIES = Export(
         Column("created_at", _timestamp("t.created_at"), "#date+created", "date-time", "When it was entered (UTC)."),
         Column("updated_at", _timestamp("t.updated_at"), "#date+updated", "date-time", "Last change (UTC)."),
     ),
-    from_sql="""FROM casualties_casualtytally t
-JOIN sources_report rp ON rp.id = t.report_id
+    alias="t",
+    joins_sql="""JOIN sources_report rp ON rp.id = t.report_id
 JOIN sources_source s ON s.id = t.source_id
 LEFT JOIN casualties_incident i ON i.id = t.incident_id
 LEFT JOIN casualties_region r ON r.id = t.region_id
 LEFT JOIN casualties_reportingperiod p ON p.id = t.reporting_period_id""",
-    key="t.id",
 )
 
 PERIOD_TOTALS = Export(
@@ -355,13 +358,12 @@ PERIOD_TOTALS = Export(
         *_figure_columns(),
         Column("updated_at", _timestamp("t.updated_at"), "#date+updated", "date-time", "Last change (UTC)."),
     ),
-    from_sql=f"""FROM casualties_casualtytally t
-JOIN sources_report rp ON rp.id = t.report_id
+    alias="t",
+    joins_sql=f"""JOIN sources_report rp ON rp.id = t.report_id
 JOIN sources_source s ON s.id = t.source_id
 JOIN casualties_region r ON r.id = t.region_id
 JOIN casualties_reportingperiod p ON p.id = t.reporting_period_id
 {_admin_lateral("t.region_id")}""",
-    key="t.id",
 )
 
 EXPORTS = {export.name: export for export in (INCIDENTS, TALLIES, PERIOD_TOTALS)}

@@ -18,12 +18,14 @@ from collections.abc import Iterator, Mapping
 import django_filters
 import psycopg
 from django.core import signing
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from .aggregate_sql import joins_many
 from .csv_stream import csv_stream
 from .export_columns import EXPORTS, INCIDENTS, PERIOD_TOTALS, TALLIES, Column, Export
 from .filtersets import CasualtyTallyFilterSet
@@ -122,8 +124,24 @@ def apply_export_session(cursor) -> None:
 
 def export_copy_sql(export: Export, queryset: QuerySet) -> tuple[str, tuple]:
     """``COPY (<the export's SELECT of the rows of queryset>) TO STDOUT`` as CSV, and its parameters."""
-    inner_sql, params = ids_sql(queryset)
-    return f"COPY ({export.select_sql(inner_sql)}) TO STDOUT WITH (FORMAT csv, HEADER false)", params
+    rows_sql, params = export_rows_sql(export, queryset)
+    return f"COPY ({export.select_sql(rows_sql)}) TO STDOUT WITH (FORMAT csv, HEADER false)", params
+
+
+def export_rows_sql(export: Export, queryset: QuerySet) -> tuple[str, tuple]:
+    """Every column of the rows of ``queryset``, each row once, as parameterised SQL."""
+    # Named by their database columns, as the export's SQL names them.
+    fields = export.model._meta.concrete_fields
+    same = [field.attname for field in fields if field.attname == field.column]
+    renamed = {field.column: F(field.attname) for field in fields if field.attname != field.column}
+    rows = queryset.order_by().values(*same, **renamed)
+    if joins_many(rows.query):  # a row could come more than once: select the rows by their ids instead
+        inner_sql, params = ids_sql(queryset)
+        return f"SELECT * FROM {export.model._meta.db_table} WHERE id IN ({inner_sql})", params
+    try:
+        return rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. .none() or an empty __in list
+        return f"SELECT * FROM {export.model._meta.db_table} WHERE false", ()
 
 
 class ExportStream:
@@ -153,22 +171,24 @@ class ExportStream:
         try:
             extra = [self.export.hxl] if self.hxl else []
             yield "".join(csv_stream(self.export.header, [], extra_header_rows=extra)).encode()
-            buffer = bytearray()
             with self._conn.cursor().copy(self._copy_sql, self._params or None) as copy:
-                for row in copy:
-                    # PostgreSQL ends each record with LF; RFC 4180 wants CRLF. Each item is one whole record.
-                    buffer += row
-                    if buffer.endswith(b"\n"):
-                        buffer[-1:] = b"\r\n"
-                    self.rows_sent += 1
-                    if len(buffer) >= CHUNK_BYTES:
-                        yield bytes(buffer)
-                        buffer.clear()
+                # Each read is one whole record, which PostgreSQL ends with LF; RFC 4180 wants CRLF. The records
+                # of a chunk are joined once, without their LF, by CRLF: this loop runs for every row, so it
+                # does as little as it can per row.
+                read, records, size = copy.read, [], 0
+                while record := read():
+                    records.append(record[:-1])
+                    size += len(record)
+                    if size >= CHUNK_BYTES:
+                        self.rows_sent += len(records)
+                        yield b"\r\n".join(records) + b"\r\n"
+                        records, size = [], 0
+            self.rows_sent += len(records)
             # Recorded before the last chunk leaves: a client that has read the whole file finds the receipt
             # complete.
             self._finish(ExportLog.Status.COMPLETED)
-            if buffer:
-                yield bytes(buffer)
+            if records:
+                yield b"\r\n".join(records) + b"\r\n"
         except GeneratorExit:
             self._finish(ExportLog.Status.CUT)
             raise
