@@ -93,6 +93,14 @@ class TallyForm(LoadedAtForm):
     def check_read(self, record: CasualtyTally, read_at: datetime.datetime) -> None:
         tally_check_read(record, read_at)
 
+    def _post_clean(self):
+        # A saved figure sent back as it was loaded (and not changed since: its loaded_at would differ) is not
+        # written, so its model checks are not run again: a page of figures costs the checks of the ones changed.
+        # The figures of the page are still checked together by the formset.
+        if self.instance.pk is not None and not self.has_changed():
+            return
+        super()._post_clean()
+
 
 class TallyInlineFormSet(forms.BaseInlineFormSet):
     """An incident's figures, checked together: one per report and key, subgroups within their ``all``."""

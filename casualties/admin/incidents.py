@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
@@ -341,12 +342,14 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
         obj = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if obj is not None:
+            # Worked out when the page is drawn, not for a save that redirects: the duplicate search alone is
+            # some tens of milliseconds.
             context.update(
                 review_status=obj.review_state,
-                merged_into=self.merged_into(obj),
-                merged_from=self.merged_from(obj),
-                workflow_buttons=self._workflow_buttons(request, obj),
-                duplicate_items=self._duplicate_items(request, obj),
+                merged_into=SimpleLazyObject(lambda: self.merged_into(obj)),
+                merged_from=SimpleLazyObject(lambda: self.merged_from(obj)),
+                workflow_buttons=SimpleLazyObject(lambda: self._workflow_buttons(request, obj)),
+                duplicate_items=SimpleLazyObject(lambda: self._duplicate_items(request, obj)),
             )
         return super().change_view(request, object_id, form_url, context)
 

@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from sources.models import validate_country_alpha3
 
 from ..choices import ActorKind
-from .common import audited, touch_updated_at
+from .common import ChecksInOneQuery, audited, touch_updated_at
 
 
 class ActorQuerySet(models.QuerySet):
@@ -26,7 +26,7 @@ class ActorManager(models.Manager.from_queryset(ActorQuerySet)):
 
 
 @audited
-class Actor(models.Model):
+class Actor(ChecksInOneQuery):
     """A party to violence, under its current name; its earlier names are ActorName rows."""
 
     name = models.CharField(max_length=200, unique=True, help_text="The current or last known name.")
@@ -55,7 +55,7 @@ class Actor(models.Model):
 
 
 @audited
-class ActorName(models.Model):
+class ActorName(ChecksInOneQuery):
     """A name an actor went by, and when: Jabhat al-Nusra until July 2016, then Jabhat Fatah al-Sham."""
 
     actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="names")

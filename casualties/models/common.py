@@ -4,7 +4,7 @@ from django.db.models import Q
 
 # Every create, change and delete of a tracked model is written by a database trigger,
 # so bulk updates, the shell and raw SQL are recorded as well as the admin and the API.
-from core.models import audited, touch_updated_at  # noqa: F401
+from core.models import ChecksInOneQuery, audited, touch_updated_at  # noqa: F401
 
 
 def point_valid(prefix: str = "") -> Q:

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 
-from core.models import date_range_errors, not_in_future
+from core.models import ChecksInOneQuery, date_range_errors, not_in_future
 
 from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, RemovalReason, ReviewStatus
 from .common import audited, point_valid
@@ -66,7 +66,7 @@ class IncidentTypeManager(models.Manager):
 
 
 @audited
-class IncidentType(models.Model):
+class IncidentType(ChecksInOneQuery):
     """A term of the managed incident-type vocabulary (armed clash, airstrike, shelling, ...)."""
 
     code = models.SlugField(max_length=50, unique=True)
@@ -101,7 +101,7 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
 
 
 @audited(exclude=["version_mark"])
-class Incident(models.Model):
+class Incident(ChecksInOneQuery):
     """One event at one place and time: the unit of de-duplication that tallies are about."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -291,7 +291,7 @@ class Incident(models.Model):
 
 
 @audited
-class IncidentActor(models.Model):
+class IncidentActor(ChecksInOneQuery):
     """An actor's part in an incident: a side of a clash, the perpetrator or the target."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actor_roles")

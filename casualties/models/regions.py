@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Now, Upper
 
 from ..choices import RegionLevel
-from .common import audited, point_valid, touch_updated_at
+from .common import ChecksInOneQuery, audited, point_valid, touch_updated_at
 
 PATH_SEPARATOR = "/"
 
@@ -24,7 +24,7 @@ class RegionManager(models.Manager.from_queryset(RegionQuerySet)):
 
 
 @audited
-class Region(models.Model):
+class Region(ChecksInOneQuery):
     """One unit of the gazetteer: a country, governorate, district, sub-district or community.
 
     ``path`` is the materialized chain of codes from the country down to this unit

@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from psycopg.types.range import Range
 
-from core.models import date_range_errors, not_in_future
+from core.models import ChecksInOneQuery, date_range_errors, not_in_future
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome, Qualifier
 from .common import audited, touch_updated_at
@@ -28,7 +28,7 @@ class ReportingPeriodManager(models.Manager):
 
 
 @audited
-class ReportingPeriod(models.Model):
+class ReportingPeriod(ChecksInOneQuery):
     """A date range, both ends inclusive, that a source's period total covers ("the 24 hours to 20 July 2017")."""
 
     date_start = models.DateField()
@@ -90,7 +90,7 @@ def low_best_high_ordered(prefix: str = "") -> Q:
 
 
 @audited
-class CasualtyTally(models.Model):
+class CasualtyTally(ChecksInOneQuery):
     """One figure claimed by one report: about one incident, or a region over a reporting period (a period total)."""
 
     report = models.ForeignKey("sources.Report", on_delete=models.PROTECT, related_name="tallies")

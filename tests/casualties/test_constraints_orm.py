@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.factories import (
     ActorFactory,
@@ -78,3 +80,55 @@ def test_validation_names_the_broken_invariant_before_the_database_has_to(case, 
     with pytest.raises(ValidationError) as caught:
         instance.full_clean()
     assert caught.value.messages, case
+
+
+def _errors(validate, instance, exclude=None) -> dict | None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        validate(instance, exclude=exclude)
+    except ValidationError as error:
+        return error.message_dict
+    return None
+
+
+@pytest.mark.parametrize(("case", "make"), CASES, ids=[case for case, _ in CASES])
+def test_the_checks_in_one_query_give_django_s_own_errors(case, make):
+    """The model's one-query validation against Django's, a query per constraint, as the reference."""
+    from django.db import connection, models
+    from django.test.utils import CaptureQueriesContext
+
+    instance = make()
+    with CaptureQueriesContext(connection) as queries:
+        ours = _errors(type(instance).validate_constraints, instance)
+    assert ours == _errors(models.Model.validate_constraints, instance), case
+    # Every check constraint in one statement (a unique constraint's condition is still Django's own query).
+    assert sum('AS "_check_0"' in q["sql"] for q in queries.captured_queries) == 1
+    # A field left out of the validation leaves its constraints unjudged, as in Django.
+    exclude = {"low", "best", "high", "date_start", "date_end", "latitude", "longitude", "level", "role"}
+    assert _errors(type(instance).validate_constraints, instance, exclude) == _errors(
+        models.Model.validate_constraints, instance, exclude
+    ), case
+
+
+@given(
+    low=st.integers(0, 5),
+    best=st.integers(0, 5),
+    high=st.integers(0, 5),
+    outcome=st.sampled_from(["killed", "injured", "missing", "wounded"]),
+    qualifier=st.sampled_from(["exact", "at_least", "roughly"]),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_figure_s_checks_in_one_query_agree_with_django_s(figure_parents, low, best, high, outcome, qualifier):
+    from django.db import models
+
+    report, incident = figure_parents
+    tally = TallyFactory.build(
+        report=report, incident=incident, low=low, best=best, high=high, outcome=outcome, qualifier=qualifier
+    )
+    assert _errors(type(tally).validate_constraints, tally) == _errors(models.Model.validate_constraints, tally)
+
+
+@pytest.fixture
+def figure_parents():
+    return ReportFactory(), IncidentFactory()
