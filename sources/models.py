@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from core.models import audited, future_date_errors, not_in_future, touch_updated_at
+from core.models import ChecksInOneQuery, audited, future_date_errors, not_in_future, touch_updated_at
 
 from .choices import InformationCredibility, SourceKind, SourceReliability
 
@@ -29,7 +29,7 @@ class SourceManager(models.Manager):
 
 
 @audited
-class Source(models.Model):
+class Source(ChecksInOneQuery):
     """An organisation that publishes casualty figures (SOHR, SNHR, a news agency, a ministry, a UN body)."""
 
     name = models.CharField(max_length=200, unique=True)
@@ -70,7 +70,7 @@ class ReportManager(models.Manager):
 
 
 @audited
-class Report(models.Model):
+class Report(ChecksInOneQuery):
     """One publication of a source: an article, statement, bulletin or dataset release."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="reports")
