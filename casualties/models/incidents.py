@@ -151,8 +151,9 @@ class Incident(ChecksInOneQuery):
         indexes = [
             models.Index(fields=["date_start", "date_end"], name="casualties_incident_dates"),
             models.Index(fields=["status", "date_start"], name="casualties_incident_status"),
-            # Incidents whose dates overlap a window, in an area: the possible duplicates' candidates.
-            GistIndex(incident_span(), F("region"), name="casualties_incident_span"),
+            # Incidents whose dates overlap a window: the possible duplicates' candidates. The dates alone: with the
+            # region as a second column PostgreSQL took this index for probes by region, and searched all of it.
+            GistIndex(incident_span(), name="casualties_incident_span"),
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
             # The admin's search looks in the description and the place as reported as well as the title.
             GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="casualties_incident_descr_trgm"),
