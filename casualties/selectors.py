@@ -257,6 +257,7 @@ def incident_basis_aggregate(
     # Every incident the user may see includes the public set (casualties.roles), so a status filter that keeps
     # the public set's status keeps all of it: the summary cells then count some of the incidents, never more.
     holds_public_set = not others or (others == {"status"} and PUBLIC_SET["status"] in statuses)
+    from_summary = summary_can_answer(within=within, options=options, filters_given=filters_given)
     with aggregate_transaction():  # the size check and the aggregate in one transaction
         aggregate_size_check(
             within=within,
@@ -264,10 +265,9 @@ def incident_basis_aggregate(
             date_to=date_to,
             options=options,
             holds_public_set=holds_public_set,
-            incidents=None if summary_can_answer(within=within, options=options, filters_given=filters_given)
-            else incidents,
-        )  # fmt: skip
-        if summary_can_answer(within=within, options=options, filters_given=filters_given):
+            incidents=None if from_summary else incidents,
+        )
+        if from_summary:
             return summary_aggregate(within=within, date_from=date_from, date_to=date_to, options=options)
         return casualty_aggregate(incidents=incidents, options=options)
 
