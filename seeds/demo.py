@@ -17,7 +17,7 @@ from casualties.services import write_scope
 from sources.models import Report, Source
 
 from .files import pick, read_yaml
-from .sync import Key, Row, SeedDataError, SyncResult, sync_rows
+from .sync import Key, Row, SeedDataError, SyncResult, recorded_pks, sync_rows
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo_idlib_2017_07.yaml"
 
@@ -80,13 +80,17 @@ def sync_incidents(*, entries: list[dict]) -> SyncResult:
 
 def sync_incident_actors(*, entries: list[dict], incident_pks: dict[Key, int]) -> SyncResult:
     actors = pks_by(model=Actor, field="name", values=(name for e in entries for name in e["actors"].values()))
-    rows = [
-        {"incident_id": incident_pks[(uuid.UUID(str(entry["public_id"])),)], "actor_id": actors[name], "role": role}
-        for entry in entries
-        for role, name in entry["actors"].items()
-    ]
+    rows, missing = [], []
+    for entry in entries:
+        incident_pk = incident_pks.get((uuid.UUID(str(entry["public_id"])),))
+        for role, name in entry["actors"].items():
+            if incident_pk is None:
+                missing.append(((entry["public_id"], name, role), "its incident is not there"))
+            else:
+                rows.append({"incident_id": incident_pk, "actor_id": actors[name], "role": role})
     key = ("incident_id", "actor_id", "role")
-    return sync_rows(label="demo incident actors", model=IncidentActor, key=key, rows=rows, validate=True)
+    result = sync_rows(label="demo incident actors", model=IncidentActor, key=key, rows=rows, validate=True)
+    return left_alone(result=result, entries=missing)
 
 
 def sync_reports(*, entries: list[dict]) -> SyncResult:
@@ -127,29 +131,45 @@ def sync_period_totals(*, reports: list[dict], report_pks: dict[Key, int], perio
     """Each report's figures for a region over a period; the tally's source copies its report's."""
     sources = pks_by(model=Source, field="name", values=(r["source"] for r in reports))
     regions = pks_by(model=Region, field="code", values=(t["region"] for r in reports for t in r["period_totals"]))
-    rows = []
+    rows, missing = [], []
     for report in reports:
         source_id = sources[report["source"]]
-        report_id = report_pks[(source_id, report["url"], report["external_id"], report["title"])]
+        report_id = report_pks.get((source_id, report["url"], report["external_id"], report["title"]))
         for total in report["period_totals"]:
             period = total["period"]
+            period_id = period_pks.get((period["date_start"], period["date_end"]))
+            if report_id is None or period_id is None:
+                what = "report" if report_id is None else "reporting period"
+                missing.append(((report["title"], total["region"], period["label"]), f"its {what} is not there"))
+                continue
             rows.append(
                 {
                     "report_id": report_id,
                     "source_id": source_id,
                     "incident_id": None,
                     "region_id": regions[total["region"]],
-                    "reporting_period_id": period_pks[(period["date_start"], period["date_end"])],
+                    "reporting_period_id": period_id,
                     **pick(entry=total, fields=TALLY_FIELDS, nested=("region", "period")),
                 }
             )
-    return sync_rows(label="demo period totals", model=CasualtyTally, key=TALLY_KEY, rows=rows, validate=True)
+    result = sync_rows(label="demo period totals", model=CasualtyTally, key=TALLY_KEY, rows=rows, validate=True)
+    return left_alone(result=result, entries=missing)
+
+
+def left_alone(*, result: SyncResult, entries: list[tuple[Key, str]]) -> SyncResult:
+    """Add the entries that could not even be offered to the table, because a row they hang on is missing."""
+    for key, reason in entries:
+        result.leave_alone(key=key, reason=reason)
+    return result
 
 
 def pks_by(*, model: type[models.Model], field: str, values: Iterable[str]) -> dict[str, int]:
-    """Primary keys of the rows the demo names, by that name; a name not loaded stops the load."""
+    """Primary keys of the rows the demo names, by the name the reference data gives them; a name not loaded
+    stops the load."""
     wanted = set(values)
-    found = dict(model._default_manager.filter(**{f"{field}__in": wanted}).values_list(field, "pk"))
+    found = recorded_pks(model=model, values=wanted)  # what the reference seed wrote, even if renamed since
+    unrecorded = wanted - set(found)
+    found |= dict(model._default_manager.filter(**{f"{field}__in": unrecorded}).values_list(field, "pk"))
     missing = sorted(wanted - set(found))
     if missing:
         raise SeedDataError(f"The demo data names {model._meta.verbose_name_plural} that are not loaded: {missing}")

@@ -12,8 +12,12 @@ from seeds.loaders import seed
 
 Snapshot = dict[str, int]
 
+# The seed's own bookkeeping (seeds_seedrecord) is counted apart from the tables it loads.
 TUPLES_WRITTEN = """
-SELECT coalesce(sum(n_tup_ins), 0), coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_del), 0)
+SELECT coalesce(sum(n_tup_ins) FILTER (WHERE relname <> 'seeds_seedrecord'), 0),
+       coalesce(sum(n_tup_upd) FILTER (WHERE relname <> 'seeds_seedrecord'), 0),
+       coalesce(sum(n_tup_del) FILTER (WHERE relname <> 'seeds_seedrecord'), 0),
+       coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del) FILTER (WHERE relname = 'seeds_seedrecord'), 0)
   FROM pg_stat_xact_user_tables
 """
 
@@ -44,7 +48,8 @@ def data_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def database_state() -> Callable[[], Snapshot]:
-    """A function returning what the seed could have written: rows per model, audit events, tuples written.
+    """A function returning what the seed could have written: rows per model, audit events, tuples written
+    (the seed's records of its rows apart).
 
     Tuples written come from pg_stat_xact_user_tables, PostgreSQL's own count of the rows this transaction
     inserted, updated or deleted in every table, so an UPDATE that changes nothing still shows.
@@ -58,13 +63,14 @@ def database_state() -> Callable[[], Snapshot]:
         }
         with connection.cursor() as cursor:
             cursor.execute(TUPLES_WRITTEN)
-            inserted, updated, deleted = cursor.fetchone()
+            inserted, updated, deleted, records = cursor.fetchone()
         return {
             **counts,
             "audit events": Events.objects.count(),
             "tuples inserted": inserted,
             "tuples updated": updated,
             "tuples deleted": deleted,
+            "seed records written": records,
         }
 
     return snapshot

@@ -20,4 +20,11 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing was loaded: {error}") from error
         for result in results:
             self.stdout.write(str(result))
+        left_alone = [line for result in results for line in result.left_alone]
+        if left_alone:
+            self.stdout.write(
+                self.style.WARNING(f"Left alone, {len(left_alone)} row(s) that someone changed or that would clash:")
+            )
+            for line in left_alone:
+                self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("Seed complete."))
