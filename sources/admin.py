@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django import forms
 from django.contrib import admin
 from django.db import models
@@ -69,17 +72,54 @@ class SourceAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return format_html('<ul class="source-reports">{}</ul><p><a href="{}">{}</a></p>', items, all_link, more)
 
 
+ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+DAY_FIRST_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def published_on_filter(word: str) -> dict[str, object] | None:
+    """The publication-date lookup a search word stands for (a day, a month or a year), or None."""
+    if match := DAY_FIRST_DATE.match(word):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := ISO_DATE.match(word):
+        year, month, day = (int(part) if part else None for part in match.groups())
+        if month is None:
+            return {"published_on__year": year} if 1900 <= year <= 2100 else None
+        if day is None:
+            return {"published_on__year": year, "published_on__month": month} if 1 <= month <= 12 else None
+    else:
+        return None
+    try:
+        return {"published_on": datetime.date(year, month, day)}
+    except ValueError:
+        return None
+
+
 @admin.register(Report)
 class ReportAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     form = ReportForm
     list_display = ["title", "source", "published_on", "language", "url"]
     list_select_related = ["source"]
     list_filter = ["source", "language"]
-    search_fields = ["title", "url", "external_id"]
-    search_help_text = "Title, URL or external id."
+    search_fields = ["title", "url", "external_id", "source__acronym", "source__name"]
+    search_help_text = (
+        "Words of the title, URL, external id or source (name or acronym), and a publication date: "
+        "2017-07-20, 20/07/2017, 2017-07 or 2017."
+    )
     autocomplete_fields = ["source"]
     date_hierarchy = "published_on"
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        """Words as Django searches them (each in one of the fields), and dates as the day, month or year of
+        publication; the report picker of incident and figure pages searches the same way."""
+        words = []
+        for word in search_term.split():
+            published = published_on_filter(word)
+            if published is None:
+                words.append(word)
+            else:
+                queryset = queryset.filter(**published)
+        return super().get_search_results(request, queryset, " ".join(words))
 
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in WRITABLE_FIELDS if name in form.cleaned_data}

@@ -218,3 +218,35 @@ def test_a_source_page_lists_its_reports_newest_first(client):
     assert reverse("admin:sources_report_change", args=[older.pk]) in content
     assert reverse("admin:sources_report_change", args=[newer.pk]) in content
     assert "Another source&#x27;s report" not in content
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["SOHR", "Syrian Observatory", "2017-07-20", "20/07/2017", "SOHR 2017-07-20", "sohr 2017-07 killed", "2017"],
+)
+def test_the_report_picker_finds_a_report_by_source_and_date_as_its_label_reads(client, term):
+    sohr = SourceFactory(name="Syrian Observatory for Human Rights", acronym="SOHR")
+    report = ReportFactory(source=sohr, title="About 40 killed in Idlib", published_on=datetime.date(2017, 7, 20))
+    ReportFactory(source=sohr, title="Other day", published_on=datetime.date(2016, 7, 21))
+    ReportFactory(source=SourceFactory(name="Violations Documentation Center", acronym="VDC"), title="Same day",
+                  published_on=datetime.date(2017, 7, 20))  # fmt: skip
+    found = client.get(
+        reverse("admin:autocomplete"),
+        {"term": term, "app_label": "casualties", "model_name": "casualtytally", "field_name": "report"},
+    ).json()["results"]
+    texts = [result["text"] for result in found]
+    expected = {
+        "SOHR": 2, "Syrian Observatory": 2, "2017-07-20": 2, "20/07/2017": 2, "SOHR 2017-07-20": 1,
+        "sohr 2017-07 killed": 1, "2017": 2,
+    }[term]  # fmt: skip
+    assert len(texts) == expected
+    assert str(report) in texts
+    assert str(report).startswith("SOHR, 2017-07-20: ")
+
+
+@pytest.mark.parametrize("term", ["2017-13", "31/02/2017", "2017-02-30"])
+def test_a_date_like_word_that_is_no_date_is_searched_as_text(client, term):
+    ReportFactory(title="About 40 killed", published_on=datetime.date(2017, 2, 1))
+    response = client.get(reverse("admin:sources_report_changelist"), {"q": term})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
