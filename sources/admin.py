@@ -7,6 +7,7 @@ import re
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -16,6 +17,7 @@ from core.forms import LoadedAtForm
 from core.history import AuditHistoryMixin
 
 from .models import Report, Source
+from .selectors import similar_reports
 from .services import WRITABLE_FIELDS, report_create, report_update
 
 
@@ -24,6 +26,37 @@ class ReportForm(LoadedAtForm):
     archive_url = forms.URLField(
         max_length=1000, required=False, assume_scheme="https", help_text="A permanent copy (e.g. web archive)."
     )
+    not_a_duplicate = forms.BooleanField(
+        required=False,
+        label="Not the same report",
+        help_text="Tick to save although this source has a report of the same day with a similar title.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        source, published_on, title = (cleaned.get(name) for name in ("source", "published_on", "title"))
+        if source and published_on and title and not cleaned.get("not_a_duplicate"):
+            similar = list(
+                similar_reports(source=source, published_on=published_on, title=title, exclude_pk=self.instance.pk)
+            )
+            if similar:
+                links = format_html_join(
+                    ", ",
+                    '<a href="{}" target="_blank">{}</a>',
+                    ((reverse("admin:sources_report_change", args=[r.pk]), str(r)) for r in similar),
+                )
+                self.add_error(
+                    None,
+                    ValidationError(
+                        format_html(
+                            "This may be a report already entered: {}. Open it to check; if this is a different "
+                            "report, tick \u201cNot the same report\u201d and save again.",
+                            links,
+                        ),
+                        code="similar_report",
+                    ),
+                )
+        return cleaned
 
     class Meta:
         model = Report

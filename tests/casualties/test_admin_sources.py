@@ -250,3 +250,58 @@ def test_a_date_like_word_that_is_no_date_is_searched_as_text(client, term):
     response = client.get(reverse("admin:sources_report_changelist"), {"q": term})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == []
+
+
+SOHR_TITLE = "About 40 killed in 24 hours of clashes between Ahrar al-Sham and HTS in Idlib"
+
+
+@pytest.mark.parametrize(
+    ("title", "published_on", "same_source", "warned"),
+    [
+        ("About 40 killed in 24 hours of clashes between Ahrar al-Sham and HTS in Idleb", "2017-07-20", True, True),
+        ("Around 40 killed in 24 hours of clashes between Ahrar al Sham and HTS, Idlib", "2017-07-20", True, True),
+        ("About 40 killed in 24 hours of clashes between Ahrar al-Sham and HTS in Idleb", "2017-07-21", True, False),
+        ("About 40 killed in 24 hours of clashes between Ahrar al-Sham and HTS in Idleb", "2017-07-20", False, False),
+        ("Airstrikes on Ariha kill 12", "2017-07-20", True, False),
+    ],
+)
+def test_a_second_report_of_one_source_and_day_with_a_similar_title_is_held_for_a_look(
+    client, title, published_on, same_source, warned
+):
+    sohr = SourceFactory(name="Syrian Observatory for Human Rights", acronym="SOHR")
+    existing = ReportFactory(source=sohr, title=SOHR_TITLE, published_on=datetime.date(2017, 7, 20))
+    source = sohr if same_source else SourceFactory(name="Violations Documentation Center", acronym="VDC")
+    data = {"source": source.pk, "title": title, "published_on": published_on}
+
+    response = client.post(reverse("admin:sources_report_add"), data)
+
+    if not warned:
+        assert response.status_code == 302
+        assert Report.objects.count() == 2
+        return
+    assert response.status_code == 200
+    assert Report.objects.count() == 1
+    errors = response.context["adminform"].form.non_field_errors()
+    assert len(errors) == 1
+    html = response.content.decode()
+    link = reverse("admin:sources_report_change", args=[existing.pk])
+    assert f'<a href="{link}" target="_blank">SOHR, 2017-07-20: {SOHR_TITLE}</a>' in html
+    assert "Not the same report" in html
+
+    confirmed = client.post(reverse("admin:sources_report_add"), {**data, "not_a_duplicate": "on"})
+    assert confirmed.status_code == 302
+    assert sorted(Report.objects.values_list("title", flat=True)) == sorted([SOHR_TITLE, title])
+
+
+def test_saving_a_report_again_does_not_warn_about_itself(client):
+    report = ReportFactory(title=SOHR_TITLE, published_on=datetime.date(2017, 7, 20))
+    url = reverse("admin:sources_report_change", args=[report.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        "source": report.source.pk, "title": SOHR_TITLE + ".", "published_on": "2017-07-20",
+        "loaded_at": form["loaded_at"].value(),
+    }  # fmt: skip
+    response = client.post(url, data)
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.title == SOHR_TITLE + "."
