@@ -26,6 +26,7 @@ from .models import (
     Region,
     ReportingPeriod,
 )
+from .search import incident_text_search, text_contains
 
 
 def region_by_code(value: str) -> Region:
@@ -216,9 +217,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(figures))
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(
-            Q(title__icontains=value) | Q(description__icontains=value) | Q(place_name__icontains=value)
-        )
+        return queryset.filter(incident_text_search(value))
 
 
 class RegionFilterSet(django_filters.FilterSet):
@@ -252,7 +251,7 @@ class RegionFilterSet(django_filters.FilterSet):
         return queryset.subtree(value)
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(search_names__contains=value.lower())
+        return queryset.filter(text_contains(value, "search_names", stored_folded=True))
 
 
 class ActorFilterSet(django_filters.FilterSet):

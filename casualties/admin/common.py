@@ -16,6 +16,7 @@ from core.admin import ServiceRefusalsMixin, ServiceSavesMixin
 from core.history import AuditHistoryMixin
 
 from ..models import Region
+from ..search import text_contains
 from ..services import reference_delete, reference_save
 
 # Below this many rows an exact count is cheap enough to run on every page.
@@ -104,10 +105,10 @@ class RegionAutocompleteSelect(AutocompleteSelect):
 
 def region_search(queryset, term: str):
     """Regions any of whose names, spellings or codes contain ``term`` (trigram-indexed), coarsest first."""
-    term = term.strip().lower()
+    term = term.strip()
     if not term:
         return queryset
-    return queryset.filter(search_names__contains=term).order_by("level", "name")
+    return queryset.filter(text_contains(term, "search_names", stored_folded=True)).order_by("level", "name")
 
 
 class ReferenceAdmin(ServiceRefusalsMixin, ServiceSavesMixin, AuditHistoryMixin, admin.ModelAdmin):

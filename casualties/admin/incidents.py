@@ -22,6 +22,7 @@ from ..duplicates import TEXT_SIMILARITY, incident_possible_duplicates
 from ..forms import IncidentForm, TallyForm, TallyInlineFormSet
 from ..models import CasualtyTally, Incident, IncidentActor, Region
 from ..roles import allowed_transitions, can_change_incident, can_mark_preferred, can_merge, visible_incidents
+from ..search import incident_text_search
 from ..services import (
     StaleVersionError,
     incident_actors_set,
@@ -200,7 +201,7 @@ class IncidentAdmin(ServiceRefusalsMixin, IncidentCsvExportMixin, AuditHistoryMi
         in_regions = Q()
         for region_path in matching_regions:
             in_regions |= Q(path__startswith=region_path)
-        text = Q(title__icontains=term) | Q(description__icontains=term) | Q(place_name__icontains=term)
+        text = incident_text_search(term)
         if in_regions:
             # A list of ids (not a subquery) lets PostgreSQL combine this with the text indexes.
             text |= Q(region_id__in=list(Region.objects.filter(in_regions).values_list("pk", flat=True)))

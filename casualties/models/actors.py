@@ -1,22 +1,20 @@
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
 
 from sources.models import validate_country_alpha3
 
 from ..choices import ActorKind
+from ..search import SearchText, text_contains
 from .common import ChecksInOneQuery, audited, touch_updated_at
 
 
 class ActorQuerySet(models.QuerySet):
     def named(self, text: str) -> "ActorQuerySet":
-        """Actors whose current or any former name or acronym contains ``text``."""
+        """Actors whose current or any other name (Arabic ones too, as search folds them) contains ``text``,
+        or whose acronym is ``text``."""
         return self.filter(
-            Q(name__icontains=text)
-            | Q(acronym__iexact=text)
-            | Q(names__name__icontains=text)
-            | Q(names__acronym__iexact=text)
+            text_contains(text, "name", "names__name") | Q(acronym__iexact=text) | Q(names__acronym__iexact=text)
         ).distinct()
 
 
@@ -42,7 +40,7 @@ class Actor(ChecksInOneQuery):
     class Meta:
         ordering = ["name"]
         triggers = [touch_updated_at()]
-        indexes = [GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="casualties_actor_name_trgm")]
+        indexes = [GinIndex(OpClass(SearchText("name"), name="gin_trgm_ops"), name="casualties_actor_name_fold")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="%(app_label)s_%(class)s_kind_valid")
         ]
@@ -66,7 +64,7 @@ class ActorName(ChecksInOneQuery):
 
     class Meta:
         ordering = ["actor", "valid_from", "name"]
-        indexes = [GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="casualties_actorname_trgm")]
+        indexes = [GinIndex(OpClass(SearchText("name"), name="gin_trgm_ops"), name="casualties_actorname_fold")]
         constraints = [
             models.UniqueConstraint(fields=["actor", "name"], name="%(app_label)s_%(class)s_unique_actor_name"),
             models.CheckConstraint(

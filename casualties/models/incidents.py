@@ -7,11 +7,11 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
-from django.db.models.functions import Upper
 
 from core.models import ChecksInOneQuery, date_range_errors, not_in_future
 
 from ..choices import ActorRole, DatePrecision, LocationPrecision, RegionLevel, RemovalReason, ReviewStatus
+from ..search import INCIDENT_TEXT_FIELDS, SearchText
 from .common import audited, point_valid
 
 # The location precision a region of each level can honestly claim.
@@ -154,10 +154,11 @@ class Incident(ChecksInOneQuery):
             # Incidents whose dates overlap a window: the possible duplicates' candidates. The dates alone: with the
             # region as a second column PostgreSQL took this index for probes by region, and searched all of it.
             GistIndex(incident_span(), name="casualties_incident_span"),
-            GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="casualties_incident_title_trgm"),
-            # The admin's search looks in the description and the place as reported as well as the title.
-            GinIndex(OpClass(Upper("description"), name="gin_trgm_ops"), name="casualties_incident_descr_trgm"),
-            GinIndex(OpClass(Upper("place_name"), name="gin_trgm_ops"), name="casualties_incident_place_trgm"),
+            # Text search (casualties.search) reads the folded title, description and place as reported.
+            *(
+                GinIndex(OpClass(SearchText(field), name="gin_trgm_ops"), name=f"casualties_incident_{short}_fold")
+                for field, short in zip(INCIDENT_TEXT_FIELDS, ("title", "descr", "place"), strict=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

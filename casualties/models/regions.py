@@ -44,7 +44,7 @@ class Region(ChecksInOneQuery):
     path = models.CharField(max_length=255, editable=False, unique=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    search_names = models.TextField(editable=False, default="", help_text="All names, lower-cased, for search.")
+    search_names = models.TextField(editable=False, default="", help_text="All names, folded for search.")
     # The database default fills rows loaded from fixtures that predate the column.
     updated_at = models.DateTimeField(auto_now=True, db_default=Now(), db_index=True)
 
@@ -91,9 +91,9 @@ class Region(ChecksInOneQuery):
                     END IF;
                     NEW.path := parent_path || NEW.code || '/';
                   END IF;
-                  NEW.search_names := lower(concat_ws(' ', NEW.code, NULLIF(NEW.iso_code, ''), NEW.name,
-                                                      NULLIF(NEW.name_local, ''),
-                                                      NULLIF(array_to_string(NEW.alternate_names, ' '), '')));
+                  NEW.search_names := casualties_search_text(concat_ws(' ', NEW.code, NULLIF(NEW.iso_code, ''),
+                                                     NEW.name, NULLIF(NEW.name_local, ''),
+                                                     NULLIF(array_to_string(NEW.alternate_names, ' '), '')));
                   RETURN NEW;
                 END;
                 """,

@@ -55,6 +55,7 @@ def test_installed_functions_and_triggers_equal_the_sql_files_of_today():
         "estimates.sql",
         "public_set.sql",
         "report_sync.sql",
+        "search.sql",
         "summary.sql",
         "versions.sql",
     ]
