@@ -13,7 +13,7 @@ from core.forms import LoadedAtForm
 from core.history import AuditHistoryMixin
 
 from .models import Report, Source
-from .services import WRITABLE_FIELDS, report_create, report_update
+from .services import WRITABLE_FIELDS, report_change_refusal, report_create, report_update
 
 
 class ReportForm(LoadedAtForm):
@@ -80,6 +80,10 @@ class ReportAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     autocomplete_fields = ["source"]
     date_hierarchy = "published_on"
     show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or report_change_refusal(user=request.user, report=obj) is None)
 
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in WRITABLE_FIELDS if name in form.cleaned_data}
