@@ -81,6 +81,7 @@ def report_change_refusal(*, user, report: Report) -> str | None:
 
 @contextmanager
 def _changing(*, user, report: Report, fields: Sequence[str]) -> Iterator[None]:
+    """The write that changes ``report``, inside every guard's ``changing``."""
     with ExitStack() as stack:
         for guard in _guards:
             stack.enter_context(guard.changing(user=user, report=report, fields=fields))
