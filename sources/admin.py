@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -84,6 +84,14 @@ class ReportAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or report_change_refusal(user=request.user, report=obj) is None)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # A report shown read-only to someone whose role edits reports says why, and who may change it.
+        if obj is not None and request.method == "GET" and super().has_change_permission(request, obj):
+            refusal = report_change_refusal(user=request.user, report=obj)
+            if refusal:
+                messages.info(request, refusal)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in WRITABLE_FIELDS if name in form.cleaned_data}

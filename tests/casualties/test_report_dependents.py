@@ -286,6 +286,9 @@ def test_the_admin_shows_data_entry_a_cited_report_read_only_and_refuses_their_p
 
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+    assert f"Figures of incidents you may not edit cite this report: {incident.public_id} (verified)." in (
+        page.content.decode()
+    )
     assert posted.status_code == 403
     report.refresh_from_db()
     assert (report.source.acronym, report.url) == ("SOHR", "https://example.org/sohr/2017-07-20")
