@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import path, reverse
 
-from .exports import INCIDENTS, export_response
+from .exports import INCIDENTS, export_logs_settle, export_response
 from .models import ExportLog
 from .roles import can_export_unpublished, can_read_export_log
 
@@ -56,8 +56,16 @@ class ExportLogAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username"]
     date_hierarchy = "started_at"
-    fields = ["started_at", "user", "endpoint", "via", "status", "query", "row_count", "rows_sent", "finished_at"]
+    fields = [
+        "started_at", "user", "endpoint", "via", "status", "query", "row_count", "rows_sent", "bytes_sent", "sha256",
+        "finished_at",
+    ]  # fmt: skip
     readonly_fields = fields
+
+    def changelist_view(self, request, extra_context=None):
+        if can_read_export_log(request.user):
+            export_logs_settle()  # an export whose worker was killed is listed as failed, not as running
+        return super().changelist_view(request, extra_context)
 
     def has_module_permission(self, request) -> bool:
         return can_read_export_log(request.user)

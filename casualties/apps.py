@@ -20,3 +20,9 @@ class CasualtiesConfig(AppConfig):
     def ready(self) -> None:
         # Sent for this app after Django has created its permissions (auth connects first).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="casualties_sync_roles")
+        # Figures cite reports: a change to a report obeys the rules of the figures that depend on it.
+        from sources.services import register_report_guard
+
+        from .services.reports import FIGURES_CITE_REPORTS
+
+        register_report_guard(FIGURES_CITE_REPORTS)

@@ -4,14 +4,15 @@ Each export is one SELECT (its columns are in casualties.export_columns) run ins
 ``COPY (...) TO STDOUT`` on a connection of its own, in one REPEATABLE READ READ ONLY transaction. The
 SELECT walks its table's primary key, so PostgreSQL sends the first row at once, in a stable order,
 without sorting or counting the set first; the process holds one chunk at a time whatever the size. The
-number of rows sent is known when the stream ends: the export's receipt (``receipt_token``) states it
-then, so a client can tell a complete file from a cut one. The conventions are those of ``csv_stream``
-(UTF-8, header row, RFC 4180 with CRLF, ISO 8601 dates, empty for unknown).
+number of rows sent and the sha256 of the body are known when the stream ends: the export's receipt
+(``receipt_token``) states them then, so a client can tell a complete file from a cut one. The conventions
+are those of ``csv_stream`` (UTF-8, header row, RFC 4180 with CRLF, ISO 8601 dates, empty for unknown).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 
@@ -103,17 +104,43 @@ EXPORT_APPLICATION_NAME = "casualties-export"
 EXPORT_SESSION = {"enable_sort": "off", "jit": "off", "TimeZone": "UTC", "DateStyle": "ISO, YMD"}
 
 
-def _connect() -> psycopg.Connection:
-    """A connection of its own, so the stream outlives the request's transaction handling."""
+def _connect() -> tuple[psycopg.Connection, int, datetime.datetime]:
+    """A connection of its own, so the stream outlives the request's transaction handling; with its session's
+    pid and start (pg_stat_activity), by which ``export_logs_settle`` tells a running export from a dead one."""
     params = {**connection.get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
     conn = psycopg.connect(**params, autocommit=True)
     try:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         apply_export_session(conn.cursor())
+        pid, started = conn.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+        ).fetchone()
     except BaseException:
         conn.close()
         raise
-    return conn
+    return conn, pid, started
+
+
+def export_logs_settle(*, log_ids: list[int] | None = None) -> int:
+    """Mark ``failed`` the exports (these, or all) still ``started`` whose database session is gone; returns how many.
+
+    An export streams from a database session of its own, open from before its log row is written until after
+    its end is recorded. A worker killed mid-export (SIGKILL, out of memory, a machine lost) records nothing,
+    but its session ends with it: a ``started`` row whose session (pid and start time, so a reused pid is not
+    mistaken for it) no longer exists will never finish. No clock is involved, so a slow download is never
+    taken for a dead one."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the sessions as they are now, even inside a transaction
+        cursor.execute(
+            """
+            UPDATE casualties_exportlog AS log SET status = %s, finished_at = now()
+             WHERE log.status = %s AND (%s::bigint[] IS NULL OR log.id = ANY(%s::bigint[]))
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a
+                                WHERE a.pid = log.backend_pid AND a.backend_start = log.backend_started_at)
+            """,
+            [ExportLog.Status.FAILED, ExportLog.Status.STARTED, log_ids, log_ids],
+        )
+        return cursor.rowcount
 
 
 def apply_export_session(cursor) -> None:
@@ -145,19 +172,21 @@ def export_rows_sql(export: Export, queryset: QuerySet) -> tuple[str, tuple]:
 
 
 class ExportStream:
-    """The bytes of one export, read from one snapshot; ``rows_sent`` counts the rows as they leave.
+    """The bytes of one export, read from one snapshot; ``rows_sent``, ``bytes_sent`` and the sha256 of the bytes
+    count what has left.
 
     Give it to a StreamingHttpResponse: the response closes it when the client has read everything or
-    went away, and the export log then says completed (with the row count) or cut.
+    went away, and the export log then says completed (with the row count and the digest) or cut.
     """
 
     def __init__(self, *, export: Export, queryset: QuerySet, hxl: bool, log: ExportLog | None = None):
         self.export = export
         self.hxl = hxl
         self.log = log
-        self.rows_sent = 0
+        self.rows_sent = self.bytes_sent = 0
+        self._digest = hashlib.sha256()
         self._copy_sql, self._params = export_copy_sql(export, queryset)
-        self._conn = _connect()
+        self._conn, self.backend_pid, self.backend_started_at = _connect()
         self._chunks = self._generate()
         self._finished = False
 
@@ -167,10 +196,16 @@ class ExportStream:
     def __next__(self) -> bytes:
         return next(self._chunks)
 
+    def _counted(self, chunk: bytes, rows: int) -> bytes:
+        self.rows_sent += rows
+        self.bytes_sent += len(chunk)
+        self._digest.update(chunk)
+        return chunk
+
     def _generate(self) -> Iterator[bytes]:
         try:
             extra = [self.export.hxl] if self.hxl else []
-            yield "".join(csv_stream(self.export.header, [], extra_header_rows=extra)).encode()
+            yield self._counted("".join(csv_stream(self.export.header, [], extra_header_rows=extra)).encode(), 0)
             with self._conn.cursor().copy(self._copy_sql, self._params or None) as copy:
                 # Each read is one whole record, which PostgreSQL ends with LF; RFC 4180 wants CRLF. The records
                 # of a chunk are joined once, without their LF, by CRLF: this loop runs for every row, so it
@@ -180,15 +215,14 @@ class ExportStream:
                     records.append(record[:-1])
                     size += len(record)
                     if size >= CHUNK_BYTES:
-                        self.rows_sent += len(records)
-                        yield b"\r\n".join(records) + b"\r\n"
+                        yield self._counted(b"\r\n".join(records) + b"\r\n", len(records))
                         records, size = [], 0
-            self.rows_sent += len(records)
+            last = self._counted(b"\r\n".join(records) + b"\r\n" if records else b"", len(records))
             # Recorded before the last chunk leaves: a client that has read the whole file finds the receipt
             # complete.
             self._finish(ExportLog.Status.COMPLETED)
-            if records:
-                yield b"\r\n".join(records) + b"\r\n"
+            if last:
+                yield last
         except GeneratorExit:
             self._finish(ExportLog.Status.CUT)
             raise
@@ -204,13 +238,21 @@ class ExportStream:
         if self._finished:
             return
         self._finished = True
-        self._conn.close()
-        if self.log is not None:
-            # The row count is known only for a complete export: a cut one sent some rows of an unknown total.
-            row_count = self.rows_sent if status == ExportLog.Status.COMPLETED else None
-            ExportLog.objects.filter(pk=self.log.pk).update(
-                status=status, rows_sent=self.rows_sent, row_count=row_count, finished_at=timezone.now()
-            )
+        try:
+            if self.log is not None:
+                # The count and digest are known only for a complete export: a cut one sent part of an unknown whole.
+                completed = status == ExportLog.Status.COMPLETED
+                ExportLog.objects.filter(pk=self.log.pk).update(
+                    status=status,
+                    rows_sent=self.rows_sent,
+                    bytes_sent=self.bytes_sent,
+                    row_count=self.rows_sent if completed else None,
+                    sha256=self._digest.hexdigest() if completed else "",
+                    finished_at=timezone.now(),
+                )
+        finally:
+            # Closed after the end is recorded: while this session lives, the export counts as running.
+            self._conn.close()
 
 
 def receipt_token(log: ExportLog) -> str:
@@ -250,14 +292,25 @@ def export_response(
     *, request, export: Export, queryset: QuerySet, params, hxl: bool, via: str = "api"
 ) -> StreamingHttpResponse:
     """Stream ``export`` of the rows of ``queryset`` as an attachment, log it, and name its receipt."""
-    user = request.user
-    log = ExportLog.objects.create(
-        user=user if user.is_authenticated else None, endpoint=export.name, via=via, query=query_dict(params)
-    )
+    export_logs_settle()  # exports left behind by a killed worker read as failed from now on
+    logged = {
+        "user": request.user if request.user.is_authenticated else None,
+        "endpoint": export.name,
+        "via": via,
+        "query": query_dict(params),
+    }
     try:
-        stream = ExportStream(export=export, queryset=queryset, hxl=hxl, log=log)
+        stream = ExportStream(export=export, queryset=queryset, hxl=hxl)
     except Exception:
-        ExportLog.objects.filter(pk=log.pk).update(status=ExportLog.Status.FAILED, finished_at=timezone.now())
+        ExportLog.objects.create(**logged, status=ExportLog.Status.FAILED, finished_at=timezone.now())
+        raise
+    try:
+        # Written once its session is open, naming it: from the start, a dead session means a dead export.
+        log = stream.log = ExportLog.objects.create(
+            **logged, backend_pid=stream.backend_pid, backend_started_at=stream.backend_started_at
+        )
+    except BaseException:
+        stream.close()
         raise
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8; header=present")
     filename = export_filename(export.name, {key: ",".join(values) for key, values in params.lists()})

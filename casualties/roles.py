@@ -6,6 +6,8 @@ status) are the functions below. Superusers are administrators and may do everyt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db.models import Q, QuerySet
 
@@ -197,6 +199,62 @@ def can_change_figures(user, incident) -> bool:
     return _is_user(user) and user.has_perm("casualties.change_casualtytally") and can_change_incident(user, incident)
 
 
+def _is_reviewer(user) -> bool:
+    """Reviewers (and administrators) edit verified records and the reports and period totals behind them."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.change_reviewed_incident"))
+
+
+def can_add_period_total(user) -> bool:
+    """Period totals belong to no incident: anyone who enters figures may enter a new one."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.add_casualtytally"))
+
+
 def can_change_period_total(user) -> bool:
-    """Period totals belong to no incident: anyone who enters figures may enter and correct them."""
-    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.change_casualtytally"))
+    """A period total is public from the moment it is entered (it has no draft), so correcting or deleting one, or
+    turning it into an incident's figure, is a reviewer's change."""
+    return _is_reviewer(user) and (user.is_superuser or user.has_perm("casualties.change_casualtytally"))
+
+
+def period_change_refusal(user, *, period_total_count: int) -> str | None:
+    """Why ``user`` may not change a reporting period that ``period_total_count`` period totals cover, or None.
+
+    A period no total uses yet is anyone's to correct; moving the dates of one in use moves every total over it,
+    whatever its source, so it is a reviewer's change."""
+    if period_total_count and not _is_reviewer(user):
+        return (
+            f"{period_total_count} period total(s) cover this reporting period, and changing its dates would change "
+            "them; a reviewer must make this change."
+        )
+    return None
+
+
+def report_change_refusal(user, *, report, incidents: Iterable, period_total_count: int) -> str | None:
+    """Why ``user`` may not change ``report``, or None if they may.
+
+    ``incidents`` are the incidents whose figures cite the report, ``period_total_count`` the period totals that
+    do: what a change to the report (its source, date, address) would change. Reviewers change any report. Data
+    entry change a report only while every figure that cites it is in a draft of theirs, and, when none cites it
+    yet, only a report they entered: a report that public or submitted figures cite, or that a colleague's draft
+    cites, is changed by a reviewer.
+    """
+    if not (_is_user(user) and (user.is_superuser or user.has_perm("sources.change_report"))):
+        return "Your role may not enter or change reports."
+    if _is_reviewer(user):
+        return None
+    if period_total_count:
+        return (
+            f"{period_total_count} period total(s) cite this report and are public figures; a reviewer must make "
+            "this change."
+        )
+    incidents = list(incidents)
+    others = [incident for incident in incidents if not can_change_incident(user, incident)]
+    if others:
+        named = ", ".join(f"{i.public_id} ({i.get_status_display().lower()})" for i in others[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        return (
+            f"Figures of incidents you may not edit cite this report: {named}{more}. Changing the report would "
+            "change their figures; a reviewer must make this change."
+        )
+    if not incidents and report.created_by_id != user.pk:
+        return "Only the person who entered this report, or a reviewer, may change it while no figure cites it."
+    return None

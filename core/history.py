@@ -26,6 +26,7 @@ class AuditEvent:
     action: str
     record: str
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    why: str = ""  # what the write was about, when it changed this record for another's sake
 
 
 def audit_events(obj, *, related: bool = False, limit: int = 500) -> list[AuditEvent]:
@@ -55,6 +56,7 @@ def audit_events(obj, *, related: bool = False, limit: int = 500) -> list[AuditE
                 action=row.pgh_label,
                 record=f"{row.pgh_obj_model.split('.')[-1]} #{row.pgh_obj_id}",
                 changes=shown,
+                why=(row.pgh_context or {}).get("why", ""),
             )
         )
     return result

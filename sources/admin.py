@@ -6,7 +6,7 @@ import datetime
 import re
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -18,7 +18,7 @@ from core.history import AuditHistoryMixin
 
 from .models import Report, Source
 from .selectors import similar_reports
-from .services import WRITABLE_FIELDS, report_create, report_update
+from .services import WRITABLE_FIELDS, report_change_refusal, report_create, report_update
 
 
 class ReportForm(LoadedAtForm):
@@ -153,6 +153,18 @@ class ReportAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin):
             else:
                 queryset = queryset.filter(**published)
         return super().get_search_results(request, queryset, " ".join(words))
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or report_change_refusal(user=request.user, report=obj) is None)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # A report shown read-only to someone whose role edits reports says why, and who may change it.
+        if obj is not None and request.method == "GET" and super().has_change_permission(request, obj):
+            refusal = report_change_refusal(user=request.user, report=obj)
+            if refusal:
+                messages.info(request, refusal)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_model(self, request, obj, form, change):
         values = {name: getattr(obj, name) for name in WRITABLE_FIELDS if name in form.cleaned_data}

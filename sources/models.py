@@ -4,6 +4,7 @@ This app knows nothing of casualties; casualties depend on it.
 """
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -82,6 +83,10 @@ class Report(ChecksInOneQuery):
     external_id = models.CharField(max_length=200, blank=True, help_text="The source's or a client's own id.")
     summary = models.TextField(blank=True, help_text="Written by staff; never pasted article text.")
     credibility = models.PositiveSmallIntegerField(null=True, blank=True, choices=InformationCredibility.choices)
+    # Who entered it: while no figure cites a report, only they (or a reviewer) may change it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,6 +9,7 @@ from core.history import AuditHistoryMixin
 
 from ..forms import PeriodTotalForm, ReportingPeriodForm
 from ..models import CasualtyTally, ReportingPeriod
+from ..roles import can_change_period_total, period_change_refusal
 from ..services import tally_create, tally_delete, tally_update
 from ..services.tallies import WRITABLE_FIELDS
 from .common import ReferenceAdmin, RegionAutocompleteSelect
@@ -21,6 +22,13 @@ class ReportingPeriodAdmin(ReferenceAdmin):
     search_fields = ["label", "date_start", "date_end"]
     search_help_text = "Label as the source put it, or a date (2017-07-20)."
     date_hierarchy = "date_start"
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        in_use = CasualtyTally.objects.filter(reporting_period=obj).count()
+        return period_change_refusal(request.user, period_total_count=in_use) is None
 
 
 @admin.register(CasualtyTally)
@@ -37,6 +45,15 @@ class PeriodTotalAdmin(ServiceRefusalsMixin, AuditHistoryMixin, admin.ModelAdmin
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(region__isnull=False)
+
+    # An existing period total is public: data entry add new ones, reviewers correct and delete them.
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can_change_period_total(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can_change_period_total(request.user))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":

@@ -20,6 +20,7 @@ from ..exports import (
     PeriodTotalFilterSet,
     export_for_receipt,
     export_incidents,
+    export_logs_settle,
     export_response,
     export_tallies,
 )
@@ -45,8 +46,8 @@ def export_schema(export: Export, filterset_class: type, summary: str):
             description=(
                 "Streams CSV (UTF-8, RFC 4180, header row) in the order of the rows' ids; every column is described "
                 f"in docs/codebook.md. The {RECEIPT_HEADER} header (also a Link, rel=describedby) gives the address "
-                "of the export's receipt, which states the number of data rows sent once the last one has left: "
-                "a file with fewer was cut in transit."
+                "of the export's receipt, which states the number of data rows and the sha256 of the body once the "
+                "last byte has left: a file with fewer rows or another digest was cut in transit."
             ),
             parameters=[*filters, hxl],
             responses={
@@ -132,12 +133,18 @@ class ExportReceiptSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["started", "completed", "cut", "failed"],
         help_text="started: still streaming; completed: every row was sent; cut: the client went away first; "
-        "failed: the server stopped on an error.",
+        "failed: the server stopped on an error, or the process serving it was killed.",
     )
     row_count = serializers.IntegerField(
         allow_null=True, help_text="Data rows in the file (header and HXL lines not counted); null until completed."
     )
     rows_sent = serializers.IntegerField(help_text="Data rows sent so far.")
+    sha256 = serializers.CharField(
+        allow_null=True,
+        help_text="Hex sha256 of every byte of the body (header included), as sent; null until completed. Equal to "
+        "the sha256 of the file you saved means you have exactly what the server sent.",
+    )
+    bytes_sent = serializers.IntegerField(help_text="Bytes of the body sent so far; the file's size once completed.")
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 
@@ -150,20 +157,25 @@ class ExportReceiptView(APIView):
 
     @extend_schema(
         operation_id="export_receipt",
-        summary="How many rows an export sent",
+        summary="How many rows an export sent, and the sha256 of its body",
         description=f"The address is in the export's {RECEIPT_HEADER} header; it names one export and cannot be "
-        "guessed. Compare row_count with the data rows of the file: fewer means the download was cut.",
+        "guessed. Compare row_count with the data rows of the file, and sha256 with the file's: a difference means "
+        "the download was cut. An export whose server process died reads as failed.",
         responses={200: ExportReceiptSerializer, 404: OpenApiResponse(description="No such export.")},
     )
     def get(self, request, token: str, *args, **kwargs):
         log = export_for_receipt(token)
         if log is None:
             raise NotFound("No export has this receipt.")
+        if log.status == log.Status.STARTED and export_logs_settle(log_ids=[log.pk]):
+            log.refresh_from_db()
         receipt = {
             "export": log.endpoint,
             "status": log.status,
             "row_count": log.row_count,
             "rows_sent": log.rows_sent,
+            "sha256": log.sha256 or None,
+            "bytes_sent": log.bytes_sent,
             "started_at": log.started_at,
             "finished_at": log.finished_at,
         }

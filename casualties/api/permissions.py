@@ -9,7 +9,7 @@ from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAno
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from ..roles import can_change_figures, can_change_incident
+from ..roles import can_change_figures, can_change_incident, can_change_period_total
 
 
 class IncidentPermissions(DjangoModelPermissionsOrAnonReadOnly):
@@ -20,11 +20,17 @@ class IncidentPermissions(DjangoModelPermissionsOrAnonReadOnly):
 
 
 class TallyPermissions(DjangoModelPermissionsOrAnonReadOnly):
-    """A figure about an incident is edited by whoever may edit the incident."""
+    """A figure about an incident is edited by whoever may edit the incident; an existing period total, a public
+    figure from the moment it is entered, by a reviewer."""
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if request.method in SAFE_METHODS or obj.incident_id is None:
+        if request.method in SAFE_METHODS:
             return True
+        if obj.incident_id is None:
+            self.message = (
+                "A period total is a public figure from the moment it is entered: a reviewer corrects or deletes it."
+            )
+            return can_change_period_total(request.user)
         return can_change_figures(request.user, obj.incident)
 
 

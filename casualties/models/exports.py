@@ -7,7 +7,10 @@ class ExportLog(models.Model):
     """One CSV export: who asked for what, how many rows it had and whether they all left the server.
 
     Written when the export starts and updated when its stream ends: ``completed`` when every row
-    was sent, ``cut`` when the client went away first, ``failed`` on an error.
+    was sent (with the count and the sha256 of every byte of the body), ``cut`` when the client went away
+    first, ``failed`` on an error. An export whose worker was killed cannot say so itself: its row stays
+    ``started`` until ``casualties.exports.export_logs_settle`` finds its database connection gone and marks it
+    ``failed`` (the receipt, the next export and the admin's list ask it).
     """
 
     class Status(models.TextChoices):
@@ -27,9 +30,19 @@ class ExportLog(models.Model):
     row_count = models.PositiveBigIntegerField(null=True, blank=True, help_text="Rows in the export.")
     rows_sent = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTED)
+    bytes_sent = models.PositiveBigIntegerField(default=0, help_text="Bytes of the body sent, header included.")
+    sha256 = models.CharField(
+        max_length=64, blank=True, help_text="Hex sha256 of the whole body, once completed; empty before."
+    )
+    # The export's own database session (pg_stat_activity's pid and backend_start): while it lives, the export runs.
+    backend_pid = models.IntegerField(null=True, blank=True, editable=False)
+    backend_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(status="started"), name="casualties_exportlog_started"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["started", "completed", "cut", "failed"]),

@@ -29,7 +29,13 @@ from sources.models import Report
 
 from ..choices import CasualtyGroup, Qualifier
 from ..models import CasualtyTally, Incident, Region, ReportingPeriod
-from ..roles import can_change_figures, can_change_period_total, can_mark_preferred, can_see_tally
+from ..roles import (
+    can_add_period_total,
+    can_change_figures,
+    can_change_period_total,
+    can_mark_preferred,
+    can_see_tally,
+)
 from .base import write_service
 from .incidents import incident_touch
 from .periods import period_total_errors
@@ -83,15 +89,23 @@ def subgroup_errors(
     return errors
 
 
-def _refuse_unless_allowed(user, *, incidents: Iterable[Incident | None], preferred_changed: bool) -> None:
-    """Who may write a figure: whoever may edit its incident (before and after the write), else whoever
-    enters period totals; only a reviewer changes which figure is preferred."""
-    incidents = [incident for incident in incidents if incident is not None]
-    for incident in incidents:
+def _refuse_unless_allowed(
+    user, *, incidents: Iterable[Incident | None], preferred_changed: bool, period_total: str | None = None
+) -> None:
+    """Who may write a figure: whoever may edit its incident (before and after the write); for a period total
+    (``period_total`` is "add" for a new one, "change" for a change to or deletion of an existing one), whoever
+    enters figures adds one and a reviewer changes one (casualties.roles); only a reviewer changes which figure
+    is preferred."""
+    for incident in (incident for incident in incidents if incident is not None):
         if not can_change_figures(user, incident):
             raise NotAllowed(f"You may not change the figures of incident {incident.public_id}.")
-    if not incidents and not can_change_period_total(user):
-        raise NotAllowed("You may not change period totals.")
+    if period_total == "add" and not can_add_period_total(user):
+        raise NotAllowed("You may not enter period totals.")
+    if period_total == "change" and not can_change_period_total(user):
+        raise NotAllowed(
+            "A period total is a public figure from the moment it is entered: a reviewer corrects or deletes it. "
+            "Nothing was changed."
+        )
     if preferred_changed and not can_mark_preferred(user):
         raise NotAllowed("Only a reviewer marks a figure as preferred.")
 
@@ -170,7 +184,9 @@ def tally_create(
     if existing is not None and can_see_tally(user, existing) and _replay(existing, values):
         return existing, False
     tally = CasualtyTally(**values)
-    _refuse_unless_allowed(user, incidents=[incident], preferred_changed=is_preferred)
+    _refuse_unless_allowed(
+        user, incidents=[incident], preferred_changed=is_preferred, period_total="add" if incident is None else None
+    )
     if existing is not None:
         raise AlreadyExists(existing, differing_fields(existing, values))
     try:
@@ -197,7 +213,12 @@ def tally_update(
     for name, value in changes.items():
         setattr(tally, name, value)
     incidents = [before, tally.incident]
-    _refuse_unless_allowed(user, incidents=incidents, preferred_changed=tally.is_preferred != was_preferred)
+    _refuse_unless_allowed(
+        user,
+        incidents=incidents,
+        preferred_changed=tally.is_preferred != was_preferred,
+        period_total="change" if None in incidents else None,
+    )
     _write(user=user, incidents=incidents, saves=[tally])
     return tally
 
@@ -206,7 +227,12 @@ def tally_update(
 def tally_delete(*, user, tally: CasualtyTally, read_at: datetime.datetime | None = None) -> None:
     """Delete a figure as ``user``; with ``read_at``, refuse if it changed since the caller read it."""
     tally = CasualtyTally.objects.select_for_update(of=("self",)).select_related("incident").get(pk=tally.pk)
-    _refuse_unless_allowed(user, incidents=[tally.incident], preferred_changed=False)
+    _refuse_unless_allowed(
+        user,
+        incidents=[tally.incident],
+        preferred_changed=False,
+        period_total="change" if tally.incident is None else None,
+    )
     if read_at is not None:
         tally_check_read(tally, read_at)
     _write(user=user, incidents=[tally.incident], deletes=[tally])

@@ -2,13 +2,27 @@
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAnonReadOnly
 
 from core.api import WriteResponsesMixin
 
 from ..filtersets import ReportFilterSet, SourceFilterSet
 from ..models import Report, Source
+from ..services import report_change_refusal
 from .serializers import ReportSerializer, SourceSerializer
+
+
+class ReportPermissions(DjangoModelPermissionsOrAnonReadOnly):
+    """Changing a report follows the admin: the rules of sources.services.report_change_refusal (and of the apps
+    whose figures cite reports), with their reason as the 403's message."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        refusal = report_change_refusal(user=request.user, report=obj)
+        if refusal:
+            self.message = f"{refusal} Nothing was changed."
+        return refusal is None
 
 
 class SourceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -34,4 +48,4 @@ class ReportViewSet(
     queryset = Report.objects.select_related("source").order_by("-published_on", "-id")
     serializer_class = ReportSerializer
     filterset_class = ReportFilterSet
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [ReportPermissions]

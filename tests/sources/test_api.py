@@ -74,7 +74,8 @@ def test_the_same_url_twice_for_one_source_is_a_400():
 
 
 def test_a_report_update_needs_the_current_updated_at():
-    client, report = token_client(user_with_role("Data entry")), ReportFactory()
+    amal = user_with_role("Data entry")
+    client, report = token_client(amal), ReportFactory(created_by=amal)
     read = client.get(f"/api/v1/reports/{report.pk}/").json()
     ok = client.patch(
         f"/api/v1/reports/{report.pk}/", {"summary": "x", "updated_at": read["updated_at"]}, format="json"
