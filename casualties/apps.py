@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -20,3 +22,14 @@ class CasualtiesConfig(AppConfig):
     def ready(self) -> None:
         # Sent for this app after Django has created its permissions (auth connects first).
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="casualties_sync_roles")
+        from .roles import check_two_factor_roles
+
+        checks.register(check_two_factor_roles)
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, served by the site that asks staff for a one-time code (casualties.admin_site)."""
+
+    default = False  # named in INSTALLED_APPS in place of django.contrib.admin; CasualtiesConfig stays this app's
+
+    default_site = "casualties.admin_site.StaffAdminSite"
