@@ -139,7 +139,15 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Casualty database")
 
 # Throttle counters must be seen by every worker process: the database is the store they already share.
 # The table is created by a migration (casualties 0018), so nothing else has to run first.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_entries"}}
+# Room for one counter per client address active within the longest throttle period; past it the oldest third
+# would be dropped, so it is far above the default 300.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cache_entries",
+        "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "50000"))},
+    }
+}
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
