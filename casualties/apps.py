@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -26,3 +28,15 @@ class CasualtiesConfig(AppConfig):
         from .services.reports import FIGURES_CITE_REPORTS
 
         register_report_guard(FIGURES_CITE_REPORTS)
+        # A misspelt role in OTP_REQUIRED_FOR is an error at start-up, not a silent gap.
+        from .roles import check_two_factor_roles
+
+        checks.register(check_two_factor_roles)
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, served by the site that asks staff for a one-time code (casualties.admin_site)."""
+
+    default = False  # named in INSTALLED_APPS in place of django.contrib.admin; CasualtiesConfig stays this app's
+
+    default_site = "casualties.admin_site.StaffAdminSite"

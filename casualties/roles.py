@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.core.checks import Error
 from django.db.models import Q, QuerySet
 
 from .choices import ReviewStatus
@@ -46,6 +48,15 @@ _REVIEW = [
     "casualties.add_actor", "casualties.change_actor", "casualties.add_actorname", "casualties.change_actorname",
     "casualties.delete_actorname", "casualties.delete_reportingperiod",
 ]  # fmt: skip
+
+# The names settings.OTP_REQUIRED_FOR may list, and the role group each stands for (administrators are superusers).
+ADMINISTRATOR = "administrator"
+TWO_FACTOR_ROLES: dict[str, str | None] = {
+    ADMINISTRATOR: None,
+    "reviewer": REVIEWER,
+    "data-entry": DATA_ENTRY,
+    "researcher": RESEARCHER,
+}
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     DATA_ENTRY: _EDIT_RECORDS,
@@ -258,3 +269,36 @@ def report_change_refusal(user, *, report, incidents: Iterable, period_total_cou
     if not incidents and report.created_by_id != user.pk:
         return "Only the person who entered this report, or a reviewer, may change it while no figure cites it."
     return None
+
+
+def must_use_two_factor(user) -> bool:
+    """Whoever holds a role listed in settings.OTP_REQUIRED_FOR logs in with a one-time code as well as the
+    password (reviewers and administrators by default); for everyone else a second factor is optional."""
+    if not _is_user(user):
+        return False
+    required = set(settings.OTP_REQUIRED_FOR)
+    if ADMINISTRATOR in required and user.is_superuser:
+        return True
+    groups = [TWO_FACTOR_ROLES[name] for name in required if TWO_FACTOR_ROLES.get(name)]
+    return bool(groups) and user.groups.filter(name__in=groups).exists()
+
+
+def lacks_required_second_factor(user) -> bool:
+    """A session that passed only the password although the user's role needs a one-time code counts as no login
+    (the admin and the API's session authentication both ask). Token API clients are not asked."""
+    is_verified = getattr(user, "is_verified", None)
+    return must_use_two_factor(user) and not (is_verified is not None and is_verified())
+
+
+def check_two_factor_roles(app_configs=None, **kwargs) -> list[Error]:
+    """A misspelt role in OTP_REQUIRED_FOR would silently let that role log in without a second factor."""
+    unknown = sorted(set(settings.OTP_REQUIRED_FOR) - set(TWO_FACTOR_ROLES))
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"OTP_REQUIRED_FOR names unknown roles: {', '.join(unknown)}.",
+            hint=f"Use any of: {', '.join(TWO_FACTOR_ROLES)}.",
+            id="casualties.E001",
+        )
+    ]

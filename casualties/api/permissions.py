@@ -46,4 +46,7 @@ class AnonThrottle(CurrentRateMixin, AnonRateThrottle):
 
 
 class UserThrottle(CurrentRateMixin, UserRateThrottle):
-    pass
+    """Per token user; anonymous clients are AnonThrottle's alone (one counter per request, not two)."""
+
+    def get_cache_key(self, request, view) -> str | None:
+        return super().get_cache_key(request, view) if request.user and request.user.is_authenticated else None

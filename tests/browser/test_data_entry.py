@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casualties.models import Incident
-from casualties.roles import DATA_ENTRY, REVIEWER
+from casualties.roles import DATA_ENTRY, REVIEWER, must_use_two_factor
+from casualties.services.two_factor import two_factor_enrol
 from sources.models import Report
 from tests.factories import IncidentTypeFactory, RegionFactory, SourceFactory, UserFactory
 
@@ -20,15 +23,27 @@ SCREENSHOTS = os.environ.get("BROWSER_SCREENSHOTS")
 
 
 def staff(role: str, username: str):
+    """A staff user of ``role``, enrolled in two-factor authentication where the role needs it."""
     user = UserFactory(username=username, is_staff=True)
     user.groups.add(Group.objects.get(name=role))
+    if must_use_two_factor(user):
+        two_factor_enrol(user=user)
     return user
 
 
+def app_code(username: str) -> str:
+    """What the user's authenticator app shows now, computed from the device's key."""
+    device = TOTPDevice.objects.get(user__username=username)
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():0{device.digits}d}"
+
+
 def log_in(page, live_server, username: str) -> None:
+    """Through the admin's login form: the password, and the authenticator's code for an enrolled user."""
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
+    if TOTPDevice.objects.filter(user__username=username).exists():
+        page.fill("#id_otp_token", app_code(username))
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
 
@@ -52,7 +67,7 @@ def test_data_entry_records_an_incident_from_a_new_report_and_a_reviewer_verifie
     IncidentTypeFactory(code="armed-clash", name="Armed clash")
     SourceFactory(name="Syrian Observatory for Human Rights", acronym="SOHR")
     staff(DATA_ENTRY, "amal")
-    staff(REVIEWER, "badr")
+    assert must_use_two_factor(staff(REVIEWER, "badr"))  # so the reviewer logs in with a one-time code
 
     page = new_page()
     log_in(page, live_server, "amal")

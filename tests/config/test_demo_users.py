@@ -38,6 +38,21 @@ def test_creates_an_administrator_a_data_entry_user_and_a_reviewer_and_prints_th
     assert "Log in at http://127.0.0.1:8080/admin/" in output
 
 
+def test_the_demo_reviewer_and_administrator_log_in_with_a_printed_one_time_code(client):
+    output = run_create_demo_users()
+
+    codes = dict(re.findall(r"^\s+(\w+)\s+password: .*\n\s+one-time code: any of (\w+)", output, flags=re.MULTILINE))
+    assert sorted(codes) == ["admin", "reviewer"]  # data entry logs in with the password alone
+    for username, code in codes.items():
+        response = client.post(
+            "/admin/login/", {"username": username, "password": passwords(output)[username], "otp_token": code}
+        )
+        assert response.status_code == 302
+        assert client.get("/admin/").status_code == 200
+        client.logout()
+    assert "otpauth://totp/" in output
+
+
 def test_run_twice_creates_nothing_the_second_time():
     first = passwords(run_create_demo_users())
 
