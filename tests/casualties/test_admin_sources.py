@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
@@ -294,7 +295,8 @@ def test_a_second_report_of_one_source_and_day_with_a_similar_title_is_held_for_
 
 
 def test_saving_a_report_again_does_not_warn_about_itself(client):
-    report = ReportFactory(title=SOHR_TITLE, published_on=datetime.date(2017, 7, 20))
+    amal = get_user_model().objects.get(username="amal")  # the client's user, who entered the report
+    report = ReportFactory(title=SOHR_TITLE, published_on=datetime.date(2017, 7, 20), created_by=amal)
     url = reverse("admin:sources_report_change", args=[report.pk])
     form = client.get(url).context["adminform"].form
     data = {
