@@ -19,11 +19,13 @@ import django_filters
 import psycopg
 from django.core import signing
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+
+from core.db_routing import read_alias
 
 from .aggregate_sql import joins_many
 from .csv_stream import csv_stream
@@ -105,7 +107,8 @@ EXPORT_SESSION = {"enable_sort": "off", "jit": "off", "TimeZone": "UTC", "DateSt
 
 def _connect() -> psycopg.Connection:
     """A connection of its own, so the stream outlives the request's transaction handling."""
-    params = {**connection.get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
+    # The hot standby in an API export, when there is one (core.db_routing).
+    params = {**connections[read_alias()].get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
     conn = psycopg.connect(**params, autocommit=True)
     try:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
