@@ -1,4 +1,7 @@
-"""Liveness and readiness in one: the service answers and its database does too (and its hot standby, if any)."""
+"""Liveness and readiness in one: the service answers and its database does too.
+
+With a hot standby its state is reported beside the primary's; the service stays ready without it, because
+the primary then serves the reads (core.db_routing)."""
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -10,7 +13,6 @@ from django.views.decorators.http import require_GET
 @never_cache
 @require_GET
 def healthz(request):
-    # The standby serves the API's reads when it is configured: the service is not ready without it.
     checks = {"database": "default", **({"replica": "replica"} if "replica" in settings.DATABASES else {})}
     answers = {}
     for name, alias in checks.items():
@@ -22,5 +24,7 @@ def healthz(request):
             answers[name] = str(exc.__class__.__name__)
         else:
             answers[name] = "ok"
-    failed = any(answer != "ok" for answer in answers.values())
-    return JsonResponse({"status": "error" if failed else "ok", **answers}, status=503 if failed else 200)
+    if answers["database"] != "ok":
+        return JsonResponse({"status": "error", **answers}, status=503)
+    degraded = any(answer != "ok" for answer in answers.values())
+    return JsonResponse({"status": "degraded" if degraded else "ok", **answers})

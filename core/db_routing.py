@@ -12,6 +12,7 @@ method (GET, HEAD, OPTIONS), whose reads -- lists, details, aggregates and expor
   write) stays on the primary.
 - A view may say it reads the primary (``reads_primary = True`` on a DRF view): what it shows was just written by
   the service itself (an export's receipt).
+- A standby that cannot be reached: the primary serves the read.
 
 The admin, management commands and anything outside a request read the primary. Without DATABASE_REPLICA_URL
 nothing here changes any query.
@@ -129,15 +130,18 @@ def _lsn_value(lsn: str) -> int:
 
 
 def replica_has(lsn: str | None) -> bool:
-    """Whether the standby has replayed the primary's WAL up to ``lsn`` (None: nothing to wait for). A standby
-    that cannot answer has not: the primary serves the read."""
-    if lsn is None:
-        return True
+    """Whether the standby answers and has replayed the primary's WAL up to ``lsn`` (None: nothing to wait for).
+    A standby that cannot be reached has not: the primary serves the read."""
+    replica = connections[REPLICA]
     try:
-        with connections[REPLICA].cursor() as cursor:
+        if lsn is None:
+            replica.ensure_connection()  # the connection the request's reads then use
+            return True
+        with replica.cursor() as cursor:
             cursor.execute("SELECT COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, false)", [lsn])
             return cursor.fetchone()[0]
     except DatabaseError:
+        replica.close()
         return False
 
 

@@ -8,6 +8,7 @@ that needs the standby current waits until it has replayed the primary's WAL pos
 """
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -96,6 +97,22 @@ def statements() -> Iterator[dict[str, list[str]]]:
         for alias in seen:
             stack.enter_context(connections[alias].execute_wrapper(recorder(alias)))
         yield seen
+
+
+@contextmanager
+def standby_unreachable() -> Iterator[None]:
+    """Point the standby's connection at a port where nothing listens, then back."""
+    replica = connections[REPLICA]
+    saved = replica.settings_dict["PORT"]
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        replica.close()
+        replica.settings_dict["PORT"] = str(closed.getsockname()[1])
+        try:
+            yield
+        finally:
+            replica.close()
+            replica.settings_dict["PORT"] = saved
 
 
 def touching(sqls: list[str], table: str) -> list[str]:
@@ -264,3 +281,24 @@ def test_writes_go_to_the_primary_and_the_standby_refuses_any():
     assert Incident.objects.using(PRIMARY).get().title == "written during a read"
     assert Incident.objects.using(REPLICA).get().title == "written during a read"
     assert not router.allow_migrate(REPLICA, "casualties")
+
+
+def test_the_health_check_reports_the_standby():
+    response = APIClient().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "replica": "ok"}
+
+
+def test_reads_fall_back_to_the_primary_while_the_standby_cannot_be_reached(replay):
+    replay.pause()
+    IncidentFactory(title="on the primary only")
+
+    with standby_unreachable():
+        response = APIClient().get("/api/v1/incidents/")
+        health = APIClient().get("/healthz")
+
+    assert response.status_code == 200
+    assert [row["title"] for row in response.json()["results"]] == ["on the primary only"]
+    assert health.status_code == 200
+    assert health.json() == {"status": "degraded", "database": "ok", "replica": "OperationalError"}
