@@ -203,7 +203,6 @@ NEW_INCIDENT = {
 
 
 def test_a_callers_reads_after_their_own_write_go_to_the_primary_until_the_standby_has_it(replay):
-    db_routing.cache.clear()
     user = data_entry_user()
     writer, other_client = token_client(user), APIClient()
     other_client.force_login(user)  # the same user in a browser session, which did not write
