@@ -26,6 +26,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
+from rest_framework.views import APIView
 
 PRIMARY = "default"
 REPLICA = "replica"
@@ -96,8 +97,6 @@ class ReadRoutingMiddleware:
 
 def may_read_replica(request, view_func) -> bool:
     """A safe request to an API view that does not ask for the primary."""
-    from rest_framework.views import APIView
-
     view_class = getattr(view_func, "cls", None)
     return (
         request.method in SAFE_METHODS
