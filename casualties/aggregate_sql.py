@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import psycopg
 from django.core.exceptions import EmptyResultSet
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connections, transaction
 from django.db.models import ForeignObjectRel, OneToOneRel, QuerySet, TextChoices
+
+from core.db_routing import read_alias
 
 from .choices import CasualtyGroup, CasualtyStatus, Outcome
 from .models import Incident
@@ -286,14 +288,16 @@ def aggregate_transaction() -> Iterator:
     """A cursor in a transaction with the aggregate's settings and its time limit; a statement stopped by the limit
     raises AggregateTimedOut. Inside another one (a size check and the aggregate it admits), the same transaction
     and settings serve both."""
-    if _in_aggregate_transaction.get():
-        with connection.cursor() as cursor:
+    outer = _in_aggregate_transaction.get()
+    if outer is not None:
+        with connections[outer].cursor() as cursor:
             yield cursor
         return
     session = {**AGGREGATE_SESSION, "statement_timeout": AGGREGATE_TIME_LIMIT}
-    marked = _in_aggregate_transaction.set(True)
+    alias = read_alias()  # the hot standby in an API read, when there is one (core.db_routing)
+    marked = _in_aggregate_transaction.set(alias)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
             settings_sql = ", ".join("set_config(%s, %s, true)" for _ in session)
             cursor.execute(f"SELECT {settings_sql}", [item for pair in session.items() for item in pair])
             yield cursor
@@ -305,7 +309,8 @@ def aggregate_transaction() -> Iterator:
         _in_aggregate_transaction.reset(marked)
 
 
-_in_aggregate_transaction: ContextVar[bool] = ContextVar("in_aggregate_transaction", default=False)
+# The database of the aggregate's transaction while one is open.
+_in_aggregate_transaction: ContextVar[str | None] = ContextVar("in_aggregate_transaction", default=None)
 
 
 def to_aggregate(rows: list[tuple]) -> Aggregate:

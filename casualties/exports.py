@@ -20,11 +20,13 @@ import django_filters
 import psycopg
 from django.core import signing
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DatabaseError, connection, connections
 from django.db.models import F, Q, QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+
+from core.db_routing import PRIMARY, export_servers, read_alias
 
 from .aggregate_sql import joins_many
 from .csv_stream import csv_stream
@@ -106,8 +108,9 @@ EXPORT_SESSION = {"enable_sort": "off", "jit": "off", "TimeZone": "UTC", "DateSt
 
 def _connect() -> tuple[psycopg.Connection, int, datetime.datetime]:
     """A connection of its own, so the stream outlives the request's transaction handling; with its session's
-    pid and start (pg_stat_activity), by which ``export_logs_settle`` tells a running export from a dead one."""
-    params = {**connection.get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
+    pid and start (pg_stat_activity), by which ``export_logs_settle`` tells a running export from a dead one.
+    An API export reads the hot standby when there is one (core.db_routing)."""
+    params = {**connections[read_alias()].get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
     conn = psycopg.connect(**params, autocommit=True)
     try:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -129,18 +132,42 @@ def export_logs_settle(*, log_ids: list[int] | None = None) -> int:
     but its session ends with it: a ``started`` row whose session (pid and start time, so a reused pid is not
     mistaken for it) no longer exists will never finish. No clock is involved, so a slow download is never
     taken for a dead one."""
+    live = export_sessions()
+    if live is None:
+        return 0  # a server an export may stream from does not answer: whether its exports live is unknown
+    pids, starts = [pid for pid, _ in live], [start for _, start in live]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the sessions as they are now, even inside a transaction
         cursor.execute(
             """
             UPDATE casualties_exportlog AS log SET status = %s, finished_at = now()
              WHERE log.status = %s AND (%s::bigint[] IS NULL OR log.id = ANY(%s::bigint[]))
-               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a
+               AND NOT EXISTS (SELECT 1 FROM unnest(%s::int[], %s::timestamptz[]) AS a(pid, backend_start)
                                 WHERE a.pid = log.backend_pid AND a.backend_start = log.backend_started_at)
             """,
-            [ExportLog.Status.FAILED, ExportLog.Status.STARTED, log_ids, log_ids],
+            [ExportLog.Status.FAILED, ExportLog.Status.STARTED, log_ids, log_ids, pids, starts],
         )
         return cursor.rowcount
+
+
+def export_sessions() -> list[tuple[int, datetime.datetime]] | None:
+    """The export sessions open now on every server exports stream from (the primary, and the hot standby when
+    there is one), or None when one of them does not answer."""
+    sessions = []
+    for alias in export_servers():
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # the sessions as they are now, even in a transaction
+                cursor.execute(
+                    "SELECT pid, backend_start FROM pg_stat_activity WHERE application_name = %s",
+                    [EXPORT_APPLICATION_NAME],
+                )
+                sessions += cursor.fetchall()
+        except DatabaseError:
+            if alias == PRIMARY:
+                raise
+            connections[alias].close()
+            return None
+    return sessions
 
 
 def apply_export_session(cursor) -> None:

@@ -1,6 +1,10 @@
-"""Liveness and readiness in one: the service answers and its database does too."""
+"""Liveness and readiness in one: the service answers and its database does too.
 
-from django.db import DatabaseError, connection
+With a hot standby its state is reported beside the primary's; the service stays ready without it, because
+the primary then serves the reads (core.db_routing)."""
+
+from django.conf import settings
+from django.db import DatabaseError, connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -9,10 +13,18 @@ from django.views.decorators.http import require_GET
 @never_cache
 @require_GET
 def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as exc:
-        return JsonResponse({"status": "error", "database": str(exc.__class__.__name__)}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    checks = {"database": "default", **({"replica": "replica"} if "replica" in settings.DATABASES else {})}
+    answers = {}
+    for name, alias in checks.items():
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+        except DatabaseError as exc:
+            answers[name] = str(exc.__class__.__name__)
+        else:
+            answers[name] = "ok"
+    if answers["database"] != "ok":
+        return JsonResponse({"status": "error", **answers}, status=503)
+    degraded = any(answer != "ok" for answer in answers.values())
+    return JsonResponse({"status": "degraded" if degraded else "ok", **answers})

@@ -1,4 +1,5 @@
-"""Container health probe: GET /healthz on the local server; exit 0 only on 200 with status "ok".
+"""Container health probe: GET /healthz on the local server; exit 0 only on 200 with status "ok" (or "degraded":
+the hot standby is unreachable and the primary serves the reads).
 
 The request carries a Host header from DJANGO_ALLOWED_HOSTS, because production settings
 answer 400 to any other host, 127.0.0.1 included. Standard library only.
@@ -34,7 +35,7 @@ def main() -> int:
     if response.status != 200:
         print(f"healthz answered {response.status}: {body[:200]!r}", file=sys.stderr)
         return 1
-    return 0 if json.loads(body).get("status") == "ok" else 1
+    return 0 if json.loads(body).get("status") in ("ok", "degraded") else 1
 
 
 if __name__ == "__main__":

@@ -154,6 +154,8 @@ class ExportReceiptView(APIView):
 
     permission_classes = [AllowAny]
     throttle_classes = [AnonThrottle, UserThrottle]
+    # The export writes its receipt on the primary as it streams; a hot standby may not have the last of it yet.
+    reads_primary = True
 
     @extend_schema(
         operation_id="export_receipt",

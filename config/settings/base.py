@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # With a hot standby: safe API reads go to it, unless the caller's own write has not reached it (core.db_routing).
+    "core.db_routing.ReadRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # ETag on every GET response and 304 Not Modified for a matching If-None-Match.
@@ -113,6 +115,12 @@ def database_url() -> str:
 
 DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# An optional PostgreSQL hot standby of the primary: API reads, aggregates and exports go to it (core.db_routing).
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0"))
+    )
+    DATABASE_ROUTERS = ["core.db_routing.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -13,6 +13,9 @@ STORAGES = {
 
 # Concurrent test runs against one server each need their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME") or "test_casualties"}  # noqa: F405
+# A hot standby receives the test database from the primary by replication: never created on it.
+if "replica" in DATABASES:  # noqa: F405
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
 
 # Static files come from the apps' finders, as in development: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
