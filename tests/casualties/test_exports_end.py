@@ -91,7 +91,8 @@ def wait_until(condition, what: str, *, attempts: int = 600) -> None:
 
 
 def test_a_started_export_reads_as_running_while_its_session_lives_and_as_failed_once_it_is_gone(api_client):
-    session = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    params = {**connection.get_connection_params(), "application_name": exports.EXPORT_APPLICATION_NAME}
+    session = psycopg.connect(**params, autocommit=True)  # as an export connects
     pid, started = session.execute(
         "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
     ).fetchone()

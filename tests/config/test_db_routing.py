@@ -78,6 +78,7 @@ def test_without_a_standby_every_read_goes_to_the_primary():
         ("2/10", "1/FF", "2/10"),
     ],
 )
+@pytest.mark.django_db  # the token's position is in the shared cache, a database table
 def test_a_callers_pin_is_the_later_of_their_cookie_and_their_tokens_position(cookie_lsn, cached_lsn, pinned):
     request = RequestFactory().get("/api/v1/incidents/", HTTP_AUTHORIZATION="Token abc")
     if cookie_lsn:
