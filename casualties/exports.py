@@ -25,6 +25,8 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from core.database import role_connection_params
+
 from .aggregate_sql import joins_many
 from .csv_stream import csv_stream
 from .export_columns import EXPORTS, INCIDENTS, PERIOD_TOTALS, TALLIES, Column, Export
@@ -105,7 +107,10 @@ EXPORT_SESSION = {"enable_sort": "off", "jit": "off", "TimeZone": "UTC", "DateSt
 
 def _connect() -> psycopg.Connection:
     """A connection of its own, so the stream outlives the request's transaction handling."""
-    params = {**connection.get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
+    params = {
+        **role_connection_params(connection.get_connection_params(), "export"),
+        "application_name": EXPORT_APPLICATION_NAME,
+    }
     conn = psycopg.connect(**params, autocommit=True)
     try:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

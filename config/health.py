@@ -1,6 +1,11 @@
-"""Liveness and readiness in one: the service answers and its database does too."""
+"""Liveness and readiness in one: the service answers and its database does too.
 
-from django.db import DatabaseError, connection
+The probe gives up quickly: a new connection after DATABASE_CONNECT_TIMEOUT seconds, its statement after the
+``healthz`` statement timeout (settings.DATABASE_TIMEOUTS); either way the answer is a 503.
+"""
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -10,7 +15,9 @@ from django.views.decorators.http import require_GET
 @require_GET
 def healthz(request):
     try:
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            limit = settings.DATABASE_TIMEOUTS["healthz"]["statement_timeout"]
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [limit])
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
