@@ -19,8 +19,9 @@ import sys
 from collections.abc import Mapping
 
 import psycopg
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.defaults import server_error as django_server_error
 
@@ -47,8 +48,6 @@ def connection_options(timeouts: Mapping[str, str], *, connect_timeout: int, opt
 def role_connection_params(params: Mapping, role: str) -> dict:
     """Django's connection parameters ``params`` for a connection of ``role``: PostgreSQL applies ``-c`` options in
     order, so the role's limits, given last, replace the process's own."""
-    from django.conf import settings
-
     return {
         **params,
         **connection_options(
@@ -63,9 +62,7 @@ def unavailable_message(exc: BaseException) -> str | None:
     """What a client is told when ``exc`` means the database could not answer in time; None for any other error."""
     if not isinstance(exc, OperationalError | InterfaceError):
         return None
-    from django.conf import settings
-
-    timeouts = settings.DATABASE_TIMEOUTS[settings.DATABASE_ROLE]
+    timeouts = settings.DATABASE_TIMEOUTS["web"]  # only requests are answered
     cause = exc.__cause__
     if isinstance(cause, psycopg.errors.LockNotAvailable):
         message = LOCK_MESSAGE.format(**timeouts)
@@ -78,8 +75,7 @@ def unavailable_message(exc: BaseException) -> str | None:
 
 
 def retry_after() -> str:
-    from django.conf import settings
-
+    """The Retry-After of every such 503, in seconds."""
     return str(settings.DATABASE_RETRY_AFTER)
 
 
@@ -93,8 +89,6 @@ def unavailable_page(message: str) -> HttpResponse:
 def unavailable_answer(request, message: str) -> HttpResponse:
     """A 503 in the shape the caller reads: JSON under ``/api/``, the plain page elsewhere."""
     if request.path.startswith("/api/"):
-        from django.http import JsonResponse
-
         return JsonResponse({"detail": message}, status=503, headers={"Retry-After": retry_after()})
     return unavailable_page(message)
 

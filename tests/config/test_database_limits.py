@@ -77,8 +77,9 @@ def show_limits(clean_environ, server_database_url, *args: str, **environ: str) 
 # --- the limits of each role ---
 
 
-@pytest.mark.django_db
-def test_a_request_connection_has_the_web_limits():
+@pytest.mark.django_db(transaction=True)
+def test_a_request_connection_has_the_web_limits(web_limits):
+    web_limits()  # the suite itself runs with a command's limits (config/settings/test.py)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
