@@ -123,7 +123,7 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # How long each role of connection waits on PostgreSQL (core/database.py; README, Database time limits). manage.py
-# gives every command but runserver the "command" role; everything else (gunicorn, runserver, tests) serves requests.
+# gives every command but runserver the "command" role; everything else (gunicorn, runserver) serves requests.
 DATABASE_ROLE = env("DATABASE_ROLE", "web")
 WEB_DATABASE_TIMEOUTS = {
     "statement_timeout": env_duration("DATABASE_STATEMENT_TIMEOUT", "30s"),
