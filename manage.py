@@ -4,6 +4,10 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    # Commands (migrate, seed, generate_synthetic, the summary rebuild) run for minutes: no web time limits for
+    # them. The development server serves requests and keeps them.
+    if sys.argv[1:2] != ["runserver"]:
+        os.environ.setdefault("DATABASE_ROLE", "command")
     from config.embedded_db import use_embedded_unless_configured
 
     use_embedded_unless_configured()

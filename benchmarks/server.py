@@ -35,7 +35,12 @@ class Gunicorn:
 
     def __enter__(self) -> Gunicorn:
         # The server's database sessions carry this name, so the harness can cancel what they leave running.
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "PGAPPNAME": APPLICATION_NAME}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+            "PGAPPNAME": APPLICATION_NAME,
+            "DATABASE_ROLE": "web",
+        }
         command = [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",
             "--config", str(ROOT / "config" / "gunicorn.conf.py"),

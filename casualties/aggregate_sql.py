@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import psycopg
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connections, transaction
 from django.db.models import ForeignObjectRel, OneToOneRel, QuerySet, TextChoices
@@ -66,8 +67,9 @@ ROW_FIELDS = (
 TOTAL_FIELDS = ("incidents", "incidents_with_figures", "low", "best", "high")
 
 
-# The longest one aggregate statement may run; past it the request is refused (casualties.api.aggregates: 503).
-AGGREGATE_TIME_LIMIT = "10s"
+# The longest one aggregate statement may run (AGGREGATE_STATEMENT_TIMEOUT); past it the request is refused
+# (casualties.api.aggregates: 503).
+AGGREGATE_TIME_LIMIT = settings.DATABASE_TIMEOUTS["aggregate"]["statement_timeout"]
 
 NARROW = "narrow date_from/date_to, use a coarser interval or region_level, or filter by region or country."
 

@@ -26,6 +26,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from core.database import role_connection_params
 from core.db_routing import PRIMARY, export_servers, read_alias
 
 from .aggregate_sql import joins_many
@@ -107,10 +108,13 @@ EXPORT_SESSION = {"enable_sort": "off", "jit": "off", "TimeZone": "UTC", "DateSt
 
 
 def _connect() -> tuple[psycopg.Connection, int, datetime.datetime]:
-    """A connection of its own, so the stream outlives the request's transaction handling; with its session's
-    pid and start (pg_stat_activity), by which ``export_logs_settle`` tells a running export from a dead one.
-    An API export reads the hot standby when there is one (core.db_routing)."""
-    params = {**connections[read_alias()].get_connection_params(), "application_name": EXPORT_APPLICATION_NAME}
+    """A connection of its own, with the export's time limits, so the stream outlives the request's transaction
+    handling; with its session's pid and start (pg_stat_activity), by which ``export_logs_settle`` tells a running
+    export from a dead one. An API export reads the hot standby when there is one (core.db_routing)."""
+    params = {
+        **role_connection_params(connections[read_alias()].get_connection_params(), "export"),
+        "application_name": EXPORT_APPLICATION_NAME,
+    }
     conn = psycopg.connect(**params, autocommit=True)
     try:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

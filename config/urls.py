@@ -20,3 +20,4 @@ def not_found(request, exception):
 
 
 handler404 = not_found
+handler500 = "core.database.server_error"

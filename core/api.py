@@ -20,7 +20,9 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
+from core.database import retry_after, unavailable_message
 from core.services import AlreadyExists, Stale
 
 READ_ONLY_MESSAGE = "Read-only: the service sets it; leave it out of the request."
@@ -42,7 +44,14 @@ def field_errors(exc: DjangoValidationError) -> dict:
 
 def exception_handler(exc, context):
     """DRF's answers to errors, with every 400 in one shape: ``{name: [messages]}``, so a client reads a
-    refused parameter or field the same way on every endpoint."""
+    refused parameter or field the same way on every endpoint. A database that could not answer in time
+    (down, or a statement or lock past its limit: core.database) is a 503 ``{"detail": ...}`` with Retry-After."""
+    unavailable = unavailable_message(exc)
+    if unavailable is not None:
+        set_rollback()
+        return Response(
+            {"detail": unavailable}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": retry_after()}
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         data = response.data

@@ -1,11 +1,14 @@
 """Settings shared by every environment. Values come from the environment (see .env.example)."""
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from core.database import connection_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -64,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that is down or too slow is a 503 with Retry-After, not a 500.
+    "core.database.DatabaseUnavailableMiddleware",
     # With a hot standby: safe API reads go to it, unless the caller's own write has not reached it (core.db_routing).
     "core.db_routing.ReadRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,13 +118,70 @@ def database_url() -> str:
     return url
 
 
-DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")))}
+def env_duration(name: str, default: str) -> str:
+    """A PostgreSQL duration such as ``30s``, ``500ms`` or ``10min``; ``0`` means no limit."""
+    value = env(name, default).strip()
+    if not re.fullmatch(r"\d+(us|ms|s|min|h|d)?", value):
+        raise ImproperlyConfigured(f"{name} must be a duration such as 30s, 500ms or 10min (0: none), not {value!r}")
+    return value
+
+
+# A reused connection is checked before a request uses it, so one left broken by a database restart is replaced.
+DATABASES = {
+    "default": dj_database_url.parse(
+        database_url(), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")), conn_health_checks=True
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# An optional PostgreSQL hot standby of the primary: API reads, aggregates and exports go to it (core.db_routing).
+
+# How long each role of connection waits on PostgreSQL (core/database.py; README, Database time limits). manage.py
+# gives every command but runserver the "command" role; everything else (gunicorn, runserver) serves requests.
+DATABASE_ROLE = env("DATABASE_ROLE", "web")
+WEB_DATABASE_TIMEOUTS = {
+    "statement_timeout": env_duration("DATABASE_STATEMENT_TIMEOUT", "30s"),
+    "lock_timeout": env_duration("DATABASE_LOCK_TIMEOUT", "5s"),
+    "idle_in_transaction_session_timeout": env_duration("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", "60s"),
+}
+DATABASE_TIMEOUTS = {
+    "web": WEB_DATABASE_TIMEOUTS,
+    "export": {**WEB_DATABASE_TIMEOUTS, "statement_timeout": env_duration("EXPORT_STATEMENT_TIMEOUT", "10min")},
+    "aggregate": {"statement_timeout": env_duration("AGGREGATE_STATEMENT_TIMEOUT", "10s")},
+    "healthz": {"statement_timeout": env_duration("HEALTHZ_STATEMENT_TIMEOUT", "2s")},
+    "command": {
+        "statement_timeout": env_duration("DATABASE_COMMAND_STATEMENT_TIMEOUT", "0"),
+        "lock_timeout": env_duration("DATABASE_COMMAND_LOCK_TIMEOUT", "0"),
+        "idle_in_transaction_session_timeout": "0",
+    },
+}
+if DATABASE_ROLE not in {"web", "command"}:
+    raise ImproperlyConfigured(f"DATABASE_ROLE must be web or command, not {DATABASE_ROLE!r}")
+# Seconds to wait for a new connection (libpq counts at least 2), and the Retry-After of a 503 when the database
+# is unavailable or too slow.
+DATABASE_CONNECT_TIMEOUT = int(env("DATABASE_CONNECT_TIMEOUT", "5"))
+DATABASE_RETRY_AFTER = int(env("DATABASE_RETRY_AFTER", "5"))
+DATABASES["default"]["OPTIONS"] = {
+    **DATABASES["default"].get("OPTIONS", {}),
+    **connection_options(
+        DATABASE_TIMEOUTS[DATABASE_ROLE],
+        connect_timeout=DATABASE_CONNECT_TIMEOUT,
+        options=DATABASES["default"].get("OPTIONS", {}).get("options", ""),
+    ),
+}
+
+# An optional PostgreSQL hot standby of the primary: API reads, aggregates and exports go to it (core.db_routing),
+# with the same time limits.
 if env("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
-        env("DATABASE_REPLICA_URL"), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0"))
+        env("DATABASE_REPLICA_URL"), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")), conn_health_checks=True
     )
+    DATABASES["replica"]["OPTIONS"] = {
+        **DATABASES["replica"].get("OPTIONS", {}),
+        **connection_options(
+            DATABASE_TIMEOUTS[DATABASE_ROLE],
+            connect_timeout=DATABASE_CONNECT_TIMEOUT,
+            options=DATABASES["replica"].get("OPTIONS", {}).get("options", ""),
+        ),
+    }
     DATABASE_ROUTERS = ["core.db_routing.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,7 +1,9 @@
 """The test suite: the same database engine as production, fast password hashing."""
 
+from core.database import connection_options
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASE_CONNECT_TIMEOUT, DATABASE_TIMEOUTS, DATABASES, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY") or "test-only-key"
 DEBUG = False
@@ -11,11 +13,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# The suite builds its data in-process, up to hundreds of thousands of rows in one statement on a shared machine:
+# the command role's limits (none). The tests of the limits give requests the web role's (test_database_limits.py).
+DATABASE_ROLE = "command"
+DATABASES["default"]["OPTIONS"] |= connection_options(
+    DATABASE_TIMEOUTS["command"],
+    connect_timeout=DATABASE_CONNECT_TIMEOUT,
+    options=DATABASES["default"]["OPTIONS"]["options"],
+)
+
 # Concurrent test runs against one server each need their own test database.
-DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME") or "test_casualties"}  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME") or "test_casualties"}
 # A hot standby receives the test database from the primary by replication: never created on it.
-if "replica" in DATABASES:  # noqa: F405
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+if "replica" in DATABASES:
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 
 # Static files come from the apps' finders, as in development: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- Arabic letters and typographic apostrophes are what these tests are about.
 """Search folds Arabic spellings and Latin transliterations alike, in one indexed query (casualties/sql/search.sql)."""
 
 import re
