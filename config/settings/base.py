@@ -90,18 +90,26 @@ TEMPLATES = [
 ]
 
 
-def database_url() -> str:
-    """DATABASE_URL; manage.py and the test runner set it to the embedded PostgreSQL when it is unset."""
+def database_url(role: str = "service") -> str:
+    """DATABASE_URL (the service role), or DATABASE_OWNER_URL for the owner (config/database_roles.py: a process
+    that manage.py runs as the owner has DATABASE_ROLE=owner); manage.py and the test runner set both to the
+    embedded PostgreSQL when DATABASE_URL is unset."""
     url = env("DATABASE_URL")
     if not url:
         raise ImproperlyConfigured(
             "DATABASE_URL is not set. Run through manage.py, make or pytest, which start the embedded "
             "PostgreSQL when it is unset, or set DATABASE_URL to a PostgreSQL server."
         )
-    return url
+    return (role == "owner" and env("DATABASE_OWNER_URL")) or url
 
 
-DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")))}
+# The role the web process connects as, which each migrate grants what the service needs and no more.
+DATABASE_SERVICE_ROLE = dj_database_url.parse(database_url())["USER"]
+DATABASES = {
+    "default": dj_database_url.parse(
+        database_url(env("DATABASE_ROLE") or "service"), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0"))
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
