@@ -53,9 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         print(out.with_suffix(".md").read_text())
         return 0
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    from config.database_roles import use_owner_role
     from config.embedded_db import use_embedded_unless_configured
 
     use_embedded_unless_configured()
+    # It loads synthetic data with the triggers off, which only the owner may (config/database_roles.py).
+    use_owner_role()
     import django
 
     django.setup()

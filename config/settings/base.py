@@ -100,7 +100,12 @@ def database_url(role: str = "service") -> str:
             "DATABASE_URL is not set. Run through manage.py, make or pytest, which start the embedded "
             "PostgreSQL when it is unset, or set DATABASE_URL to a PostgreSQL server."
         )
-    return (role == "owner" and env("DATABASE_OWNER_URL")) or url
+    owner = env("DATABASE_OWNER_URL")
+    if role != "owner" or not owner:
+        return url
+    if dj_database_url.parse(owner)["NAME"] != dj_database_url.parse(url)["NAME"]:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+    return owner
 
 
 # The role the web process connects as, which each migrate grants what the service needs and no more.

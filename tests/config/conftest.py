@@ -46,5 +46,6 @@ def server_database_url() -> Callable[[str], str]:
 @pytest.fixture
 def clean_environ() -> dict[str, str]:
     """This process's environment without any of the service's own settings."""
-    own = {"DATABASE_URL", "DATABASE_CONN_MAX_AGE", "EMBEDDED_PGDATA", "PORT", "TEST_DATABASE_NAME"}
+    own = {"DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_ROLE", "DATABASE_CONN_MAX_AGE", "EMBEDDED_PGDATA"}
+    own |= {"PORT", "TEST_DATABASE_NAME"}
     return {name: value for name, value in os.environ.items() if name not in own and not name.startswith("DJANGO_")}
