@@ -54,10 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     # Generating a million rows takes minutes: a command's limits, not a request's (the gunicorn it starts serves).
-    os.environ.setdefault("DATABASE_ROLE", "command")
+    os.environ.setdefault("DATABASE_LIMITS", "command")
+    from config.database_roles import use_owner_role
     from config.embedded_db import use_embedded_unless_configured
 
     use_embedded_unless_configured()
+    # It loads synthetic data with the triggers off, which only the owner may (config/database_roles.py).
+    use_owner_role()
     import django
 
     django.setup()

@@ -39,7 +39,7 @@ class Gunicorn:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
             "PGAPPNAME": APPLICATION_NAME,
-            "DATABASE_ROLE": "web",
+            "DATABASE_LIMITS": "web",
         }
         command = [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",

@@ -15,6 +15,15 @@ def sync_roles_after_migrate(sender, using="default", **kwargs) -> None:
     sync_role_groups(using=using)
 
 
+def grant_service_role_after_migrate(sender, using="default", **kwargs) -> None:
+    """Grant the service's database role what it needs on every table, those of this migrate included."""
+    from django.conf import settings
+
+    from .service_role import service_role_grant
+
+    service_role_grant(role=settings.DATABASE_SERVICE_ROLE, using=using)
+
+
 class CasualtiesConfig(AppConfig):
     name = "casualties"
     verbose_name = "Casualties"
@@ -32,6 +41,8 @@ class CasualtiesConfig(AppConfig):
         from .roles import check_two_factor_roles
 
         checks.register(check_two_factor_roles)
+        # Each migrate grants the service role what it needs and no more (casualties/service_role.py).
+        post_migrate.connect(grant_service_role_after_migrate, sender=self, dispatch_uid="casualties_service_role")
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -98,10 +98,13 @@ def embedded_database_url() -> str:
 def use_embedded_unless_configured() -> None:
     """Entry points (manage.py, the test runner, ``python -m benchmarks``) call this before Django reads its settings:
     with DATABASE_URL unset and settings other than production, start (or join) the embedded server and point
-    DATABASE_URL at it, for this process and the ones it starts. Importing the settings never starts a server."""
+    DATABASE_URL at it, for this process and the ones it starts: at the service role, with the server's superuser
+    as the owner (DATABASE_OWNER_URL, config/database_roles.py). Importing the settings never starts a server."""
     if os.environ.get("DATABASE_URL") or os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".production"):
         return
-    os.environ["DATABASE_URL"] = embedded_database_url()
+    from .database_roles import use_service_role
+
+    use_service_role(embedded_database_url())
 
 
 def stop_embedded(pgdata: Path = PGDATA) -> None:

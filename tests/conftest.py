@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 
@@ -53,18 +55,65 @@ def _force_login_passes_both_factors():
     Client.force_login = original
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The suite logs in as the owner, which has created and migrated the test database (config/settings/test.py);
+    from here on every connection assumes the service role (SET ROLE), so each test has the service's privileges
+    and no more. The owner drops the database at the end."""
+    options = connections["default"].settings_dict["OPTIONS"]
+    with django_db_blocker.unblock():
+        connections.close_all()
+    options["assume_role"] = settings.DATABASE_SERVICE_ROLE
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+    del options["assume_role"]
+
+
+@pytest.fixture
+def database_owner(db):
+    """The rest of the test runs as the owner, for what only the owner may do: bulk loads with the triggers off,
+    the summary repair (the owner-only commands, config/database_roles.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE NONE")
+    yield
+    # Inside the test's transaction, its rollback ends the SET too.
+    if not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(connection.ops.compose_sql("SET ROLE %s", [settings.DATABASE_SERVICE_ROLE]))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _analyze_as_the_owner():
+    """Tests run ANALYZE where autovacuum would have, which only a table's owner (or a superuser) may do: the
+    statement alone runs as the owner."""
+
+    def as_owner(execute, sql, params, many, context):
+        role = context["connection"].settings_dict["OPTIONS"].get("assume_role")
+        if not role or not sql.lstrip().upper().startswith("ANALYZE"):
+            return execute(sql, params, many, context)
+        execute("SET ROLE NONE", None, False, context)
+        result = execute(sql, params, many, context)
+        execute(connection.ops.compose_sql("SET ROLE %s", [role]), None, False, context)
+        return result
+
+    with connection.execute_wrapper(as_owner):
+        yield
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_the_audit_guard():
     """Transactional tests empty every table between tests, audit events included, which the database refuses
-    to anyone (casualties/sql/audit.sql). The test suite's own superuser connection resets the tables with
-    triggers off (session_replication_role = replica, superuser only) for that statement alone."""
+    to anyone (casualties/sql/audit.sql). The flush runs as the owner, a superuser here, with triggers off
+    (session_replication_role = replica, superuser only) for that transaction alone."""
     from django.db.backends.postgresql.operations import DatabaseOperations
 
     original = DatabaseOperations.sql_flush
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+        owner = ["SET LOCAL ROLE NONE", "SET LOCAL session_replication_role = replica"]
+        return [*owner, *statements] if statements else statements
 
     DatabaseOperations.sql_flush = sql_flush
     yield

@@ -107,15 +107,22 @@ TEMPLATES = [
 ]
 
 
-def database_url() -> str:
-    """DATABASE_URL; manage.py and the test runner set it to the embedded PostgreSQL when it is unset."""
+def database_url(role: str = "service") -> str:
+    """DATABASE_URL (the service role), or DATABASE_OWNER_URL for the owner (config/database_roles.py: a process
+    that manage.py runs as the owner has DATABASE_ROLE=owner); manage.py and the test runner set both to the
+    embedded PostgreSQL when DATABASE_URL is unset."""
     url = env("DATABASE_URL")
     if not url:
         raise ImproperlyConfigured(
             "DATABASE_URL is not set. Run through manage.py, make or pytest, which start the embedded "
             "PostgreSQL when it is unset, or set DATABASE_URL to a PostgreSQL server."
         )
-    return url
+    owner = env("DATABASE_OWNER_URL")
+    if role != "owner" or not owner:
+        return url
+    if dj_database_url.parse(owner)["NAME"] != dj_database_url.parse(url)["NAME"]:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+    return owner
 
 
 def env_duration(name: str, default: str) -> str:
@@ -126,17 +133,21 @@ def env_duration(name: str, default: str) -> str:
     return value
 
 
+# The role the web process connects as, which each migrate grants what the service needs and no more.
+DATABASE_SERVICE_ROLE = dj_database_url.parse(database_url())["USER"]
 # A reused connection is checked before a request uses it, so one left broken by a database restart is replaced.
 DATABASES = {
     "default": dj_database_url.parse(
-        database_url(), conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")), conn_health_checks=True
+        database_url(env("DATABASE_ROLE") or "service"),
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
-# How long each role of connection waits on PostgreSQL (core/database.py; README, Database time limits). manage.py
-# gives every command but runserver the "command" role; everything else (gunicorn, runserver) serves requests.
-DATABASE_ROLE = env("DATABASE_ROLE", "web")
+# How long each kind of connection waits on PostgreSQL (core/database.py; README, Database time limits). manage.py
+# gives every command but runserver the "command" limits; everything else (gunicorn, runserver) serves requests.
+DATABASE_LIMITS = env("DATABASE_LIMITS", "web")
 WEB_DATABASE_TIMEOUTS = {
     "statement_timeout": env_duration("DATABASE_STATEMENT_TIMEOUT", "30s"),
     "lock_timeout": env_duration("DATABASE_LOCK_TIMEOUT", "5s"),
@@ -153,8 +164,8 @@ DATABASE_TIMEOUTS = {
         "idle_in_transaction_session_timeout": "0",
     },
 }
-if DATABASE_ROLE not in {"web", "command"}:
-    raise ImproperlyConfigured(f"DATABASE_ROLE must be web or command, not {DATABASE_ROLE!r}")
+if DATABASE_LIMITS not in {"web", "command"}:
+    raise ImproperlyConfigured(f"DATABASE_LIMITS must be web or command, not {DATABASE_LIMITS!r}")
 # Seconds to wait for a new connection (libpq counts at least 2), and the Retry-After of a 503 when the database
 # is unavailable or too slow.
 DATABASE_CONNECT_TIMEOUT = int(env("DATABASE_CONNECT_TIMEOUT", "5"))
@@ -162,7 +173,7 @@ DATABASE_RETRY_AFTER = int(env("DATABASE_RETRY_AFTER", "5"))
 DATABASES["default"]["OPTIONS"] = {
     **DATABASES["default"].get("OPTIONS", {}),
     **connection_options(
-        DATABASE_TIMEOUTS[DATABASE_ROLE],
+        DATABASE_TIMEOUTS[DATABASE_LIMITS],
         connect_timeout=DATABASE_CONNECT_TIMEOUT,
         options=DATABASES["default"].get("OPTIONS", {}).get("options", ""),
     ),
@@ -177,7 +188,7 @@ if env("DATABASE_REPLICA_URL"):
     DATABASES["replica"]["OPTIONS"] = {
         **DATABASES["replica"].get("OPTIONS", {}),
         **connection_options(
-            DATABASE_TIMEOUTS[DATABASE_ROLE],
+            DATABASE_TIMEOUTS[DATABASE_LIMITS],
             connect_timeout=DATABASE_CONNECT_TIMEOUT,
             options=DATABASES["replica"].get("OPTIONS", {}).get("options", ""),
         ),

@@ -1,9 +1,11 @@
 """The test suite: the same database engine as production, fast password hashing."""
 
+import dj_database_url
+
 from core.database import connection_options
 
 from .base import *  # noqa: F403
-from .base import DATABASE_CONNECT_TIMEOUT, DATABASE_TIMEOUTS, DATABASES, env
+from .base import DATABASE_CONNECT_TIMEOUT, DATABASE_TIMEOUTS, DATABASES, database_url, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY") or "test-only-key"
 DEBUG = False
@@ -15,12 +17,17 @@ STORAGES = {
 
 # The suite builds its data in-process, up to hundreds of thousands of rows in one statement on a shared machine:
 # the command role's limits (none). The tests of the limits give requests the web role's (test_database_limits.py).
-DATABASE_ROLE = "command"
+DATABASE_LIMITS = "command"
 DATABASES["default"]["OPTIONS"] |= connection_options(
     DATABASE_TIMEOUTS["command"],
     connect_timeout=DATABASE_CONNECT_TIMEOUT,
     options=DATABASES["default"]["OPTIONS"]["options"],
 )
+
+# The suite logs in as the owner, which creates and migrates the test database; every test then runs as the
+# service role (SET ROLE, tests/conftest.py), and the audit guard's test logs in as it.
+_owner = dj_database_url.parse(database_url("owner"))
+DATABASES["default"].update({key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")})
 
 # Concurrent test runs against one server each need their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME") or "test_casualties"}

@@ -12,7 +12,8 @@ from benchmarks.synthetic import synthetic_generate
 from casualties.models import CasualtyTally, Incident
 from tests.benchmarks.test_synthetic import world  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
+# The synthetic loader switches the triggers off: an owner-only command (config/database_roles.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_owner")]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ DAY = datetime.date(2017, 7, 20)
 def add_incidents(*, region, incident_type, in_window: int, before: int) -> None:
     """``in_window`` verified incidents in ``region`` within a day of DAY (one in ten of them spanning its whole
     month), and ``before`` more over the five years before it. Loaded with triggers off, as the synthetic loader
-    does: only the incident rows matter to the query."""
+    does (so by the owner: the tests ask for database_owner): only the incident rows matter to the query."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(
@@ -76,7 +76,7 @@ def setting():
     return {"region": district, "incident_type": incident_type, "incident": incident}
 
 
-def test_the_duplicates_query_examines_as_many_incidents_when_the_table_is_ten_times_larger(setting):
+def test_the_duplicates_query_examines_as_many_incidents_when_the_table_is_ten_times_larger(setting, database_owner):
     # A busy window (more incidents than are scored), and ten times more history around it.
     add_incidents(region=setting["region"], incident_type=setting["incident_type"], in_window=600, before=4_400)
     _, small = explained(setting["incident"])
@@ -87,7 +87,9 @@ def test_the_duplicates_query_examines_as_many_incidents_when_the_table_is_ten_t
     assert large <= small <= 2 * (SAME_AREA_CANDIDATES + OTHER_CANDIDATES)
 
 
-def test_the_duplicates_query_without_its_bounds_examines_every_incident_of_a_busy_window(setting, monkeypatch):
+def test_the_duplicates_query_without_its_bounds_examines_every_incident_of_a_busy_window(
+    setting, monkeypatch, database_owner
+):
     # The same measurement sees the candidates grow when the bounds are lifted, so the test above can fail.
     monkeypatch.setattr("casualties.duplicates.SAME_AREA_CANDIDATES", 1_000_000)
     monkeypatch.setattr("casualties.duplicates.OTHER_CANDIDATES", 1_000_000)

@@ -90,7 +90,7 @@ def test_period_totals_have_no_incident_estimate():
     assert Estimate.objects.count() == 0
 
 
-def test_rebuild_estimates_command_restores_deleted_estimates(capsys):
+def test_rebuild_estimates_command_restores_deleted_estimates(capsys, database_owner):
     from django.core.management import call_command
 
     incident = IncidentFactory()

@@ -48,7 +48,7 @@ def _drift(texts: list[str]) -> dict[str, tuple[str | None, str | None]]:
     }
 
 
-def test_installed_functions_and_triggers_equal_the_sql_files_of_today():
+def test_installed_functions_and_triggers_equal_the_sql_files_of_today(database_owner):
     files = sorted(SQL_DIR.glob("*.sql"))
     assert [f.name for f in files] == [
         "audit.sql",
@@ -66,13 +66,13 @@ def test_installed_functions_and_triggers_equal_the_sql_files_of_today():
     )
 
 
-def test_a_changed_definition_is_seen_as_drift():
+def test_a_changed_definition_is_seen_as_drift(database_owner):
     text = (SQL_DIR / "estimates.sql").read_text().replace("IF incident_ids IS NULL", "IF incident_ids IS  NULL")
     drift = _drift([text])
     assert list(drift) == ["function casualties_refresh_estimates(bigint[])"]
 
 
-def test_a_function_the_migrations_never_installed_is_seen_as_drift():
+def test_a_function_the_migrations_never_installed_is_seen_as_drift(database_owner):
     drift = _drift(["CREATE FUNCTION casualties_not_migrated() RETURNS int LANGUAGE sql AS 'SELECT 1'"])
     assert list(drift) == ["function casualties_not_migrated()"]
 

@@ -330,7 +330,7 @@ def test_a_cell_without_incidents_is_refused_by_the_database(places):
         SummaryCell.objects.filter(grain="day", figure="killed/civilian/all").update(low=7)  # low above best
 
 
-def test_a_rebuild_gives_the_cells_the_triggers_keep(places):
+def test_a_rebuild_gives_the_cells_the_triggers_keep(places, database_owner):
     for offset in range(12):
         killed(places["saraqib" if offset % 2 else "aleppo"], offset, D(2017, 1, 1) + datetime.timedelta(days=offset))
     kept = summary_cells()

@@ -14,6 +14,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 import dj_database_url
 import gunicorn.config
@@ -71,21 +72,34 @@ def test_compose_starts_the_web_service_only_once_the_database_is_healthy():
     assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
 
 
-@pytest.mark.parametrize(
-    "environ",
-    [{}, {"POSTGRES_USER": "ops", "POSTGRES_PASSWORD": "s3cret-pass", "POSTGRES_DB": "casualty_records"}],
-    ids=["defaults", "overridden"],
-)
-def test_compose_database_url_uses_the_database_service_credentials(environ):
+OVERRIDDEN = {
+    "POSTGRES_USER": "ops",
+    "POSTGRES_PASSWORD": "s3cret-pass",
+    "POSTGRES_DB": "casualty_records",
+    "DATABASE_OWNER_USER": "records_owner",
+    "DATABASE_OWNER_PASSWORD": "owner-pass",
+    "DATABASE_SERVICE_USER": "records_web",
+    "DATABASE_SERVICE_PASSWORD": "web-pass",
+}
+
+
+@pytest.mark.parametrize("environ", [{}, OVERRIDDEN], ids=["defaults", "overridden"])
+def test_compose_serves_as_the_service_role_and_migrates_as_the_owner_the_database_service_creates(environ):
     services = compose_file(environ)["services"]
     db_env = services["db"]["environment"]
+    web_env = services["web"]["environment"]
 
-    database = dj_database_url.parse(services["web"]["environment"]["DATABASE_URL"])
+    service = dj_database_url.parse(web_env["DATABASE_URL"])
+    owner = dj_database_url.parse(web_env["DATABASE_OWNER_URL"])
 
-    assert (database["HOST"], database["PORT"]) == ("db", 5432)
-    assert database["USER"] == db_env["POSTGRES_USER"] == environ.get("POSTGRES_USER", "casualties")
-    assert database["PASSWORD"] == db_env["POSTGRES_PASSWORD"] == environ.get("POSTGRES_PASSWORD", "casualties")
-    assert database["NAME"] == db_env["POSTGRES_DB"] == environ.get("POSTGRES_DB", "casualties")
+    assert "./docker/initdb:/docker-entrypoint-initdb.d:ro" in services["db"]["volumes"]
+    for database, role, default in ((service, "SERVICE", "casualties_service"), (owner, "OWNER", "casualties_owner")):
+        assert (database["HOST"], database["PORT"]) == ("db", 5432)
+        assert database["USER"] == db_env[f"DATABASE_{role}_USER"] == environ.get(f"DATABASE_{role}_USER", default)
+        password = environ.get(f"DATABASE_{role}_PASSWORD", "casualties")
+        assert database["PASSWORD"] == db_env[f"DATABASE_{role}_PASSWORD"] == password
+        assert database["NAME"] == db_env["POSTGRES_DB"] == environ.get("POSTGRES_DB", "casualties")
+    assert db_env["POSTGRES_USER"] not in {service["USER"], owner["USER"]}
 
 
 def test_compose_database_healthcheck_asks_for_the_configured_user_and_database():
@@ -170,6 +184,7 @@ def test_entrypoint_waits_for_the_database_migrates_and_seeds_before_the_server(
         "python docker/wait_for_db.py",
         "python manage.py migrate --noinput",
         "python manage.py seed",
+        "unset DATABASE_OWNER_URL",
         'exec "$@"',
     ]
 
@@ -317,18 +332,37 @@ def test_wait_for_db_returns_at_once_when_the_database_answers(clean_environ, se
 
 @pytest.fixture
 def fresh_database(server_database_url):
-    """An empty database on the suite's server, dropped afterwards; yields its DATABASE_URL."""
+    """An empty database on the suite's server with the compose database service's roles (docker/initdb/roles.sh,
+    run as the image runs it), all dropped afterwards; yields its owner's and its service role's URLs."""
     name = f"{os.environ.get('TEST_DATABASE_NAME', 'test_casualties')}_entrypoint"
+    superuser = dj_database_url.parse(server_database_url(name))
+    roles = {"OWNER": f"{name}_owner", "SERVICE": f"{name}_service"}
     with psycopg.connect(server_database_url("postgres"), autocommit=True) as maintenance:
         maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         maintenance.execute(f'CREATE DATABASE "{name}"')
-    yield server_database_url(name)
-    with psycopg.connect(server_database_url("postgres"), autocommit=True) as maintenance:
-        maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    env = {
+        **os.environ,
+        "PGHOST": superuser["HOST"] or superuser["OPTIONS"].get("host", ""),
+        "PGPORT": str(superuser["PORT"] or superuser["OPTIONS"].get("port", 5432)),
+        "PGPASSWORD": superuser["PASSWORD"] or "",
+        "POSTGRES_USER": superuser["USER"],
+        "POSTGRES_DB": name,
+        **{f"DATABASE_{role}_USER": user for role, user in roles.items()},
+        **{f"DATABASE_{role}_PASSWORD": f"{user}-pass" for role, user in roles.items()},
+    }
+    try:
+        subprocess.run(["docker/initdb/roles.sh"], cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
+        query = urlsplit(server_database_url(name)).query
+        yield {role: f"postgres://{user}:{user}-pass@/{name}?{query}" for role, user in roles.items()}
+    finally:
+        with psycopg.connect(server_database_url("postgres"), autocommit=True) as maintenance:
+            maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for user in roles.values():
+                maintenance.execute(f'DROP ROLE IF EXISTS "{user}"')
 
 
 @pytest.mark.slow
-def test_entrypoint_migrates_and_seeds_a_fresh_database_then_runs_the_command(fresh_database, clean_environ):
+def test_entrypoint_migrates_as_the_owner_seeds_then_serves_as_the_service_role_alone(fresh_database, clean_environ):
     env = {
         **clean_environ,
         # The image's `python` is the one with the requirements installed; here, the suite's.
@@ -336,11 +370,12 @@ def test_entrypoint_migrates_and_seeds_a_fresh_database_then_runs_the_command(fr
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "entrypoint-test-" + "e" * 50,
         "DJANGO_ALLOWED_HOSTS": "casualties.example.org",
-        "DATABASE_URL": fresh_database,
+        "DATABASE_URL": fresh_database["SERVICE"],
+        "DATABASE_OWNER_URL": fresh_database["OWNER"],
     }
 
     result = subprocess.run(
-        ["docker/entrypoint.sh", "python", "-c", "print('server started')"],
+        ["docker/entrypoint.sh", "sh", "-c", "echo server started, owner URL: ${DATABASE_OWNER_URL:-none}"],
         cwd=PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -349,9 +384,19 @@ def test_entrypoint_migrates_and_seeds_a_fresh_database_then_runs_the_command(fr
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.rstrip().endswith("server started")
-    with psycopg.connect(fresh_database) as connection:
+    assert result.stdout.rstrip().endswith("server started, owner URL: none")
+    with psycopg.connect(fresh_database["SERVICE"]) as connection:
         applied = {app for (app,) in connection.execute("SELECT DISTINCT app FROM django_migrations")}
         idlib = connection.execute("SELECT iso_code FROM casualties_region WHERE code = 'SY07'").fetchall()
+        owners = connection.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'").fetchall()
+        super_owner = connection.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [owners[0][0]]).fetchone()
+        may = connection.execute(
+            "SELECT has_table_privilege('casualties_incident', 'UPDATE'),"
+            " has_table_privilege('casualties_incidentevent', 'INSERT'),"
+            " has_table_privilege('casualties_incidentevent', 'UPDATE')"
+        ).fetchone()
     assert {"auth", "pghistory", "sources", "casualties"} <= applied
     assert idlib == [("SY-ID",)]
+    # The owner, no superuser, migrated everything; the service role writes data and audit events, never alters one.
+    assert (owners, super_owner) == ([(dj_database_url.parse(fresh_database["OWNER"])["USER"],)], (False,))
+    assert may == (True, True, False)

@@ -137,14 +137,19 @@ def handles(pgdata: Path) -> list[int]:
 def test_a_command_starts_the_embedded_server_and_stops_it_when_it_exits(env, pgdata):
     output = shell(
         env,
+        "import os, psycopg\n"
         "from django.db import connection\n"
         "cursor = connection.cursor()\n"
-        "cursor.execute(\"SELECT current_setting('data_directory')\")\n"
-        "print(cursor.fetchone()[0])\n"
+        "cursor.execute('SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user')\n"
+        "print(cursor.fetchone())\n"
+        # Only the owner, the server's superuser, may read where the server keeps its data.
+        "with psycopg.connect(os.environ['DATABASE_OWNER_URL']) as owner:\n"
+        "    print(owner.execute(\"SELECT current_setting('data_directory')\").fetchone()[0])\n"
         "print(open(connection.settings_dict['OPTIONS']['host'] + '/postmaster.pid').readline().strip())",
     )
 
-    data_directory, server_pid = output.splitlines()[-2:]
+    role, data_directory, server_pid = output.splitlines()[-3:]
+    assert role == "('casualties_service', False)"
     assert Path(data_directory) == pgdata.resolve()
     assert not (pgdata / "postmaster.pid").exists()
     assert not is_running(int(server_pid))
@@ -152,6 +157,7 @@ def test_a_command_starts_the_embedded_server_and_stops_it_when_it_exits(env, pg
 
 
 def test_a_second_command_finds_the_data_of_the_first(env):
+    env = {**env, "DATABASE_ROLE": "owner"}  # which may create a table
     system_identifier = "SELECT system_identifier FROM pg_control_system()"
     first = shell(
         env,
