@@ -38,6 +38,19 @@ class ResolvingFilter(django_filters.CharFilter):
     field_class = ResolvingField
 
 
+class ChoicesField(django_filters.fields.MultipleChoiceField):
+    """Several choices; an empty value (``status=``) is the same as none."""
+
+    def clean(self, value):
+        return super().clean([choice for choice in value or [] if choice != ""])
+
+
+class ChoicesFilter(django_filters.MultipleChoiceFilter):
+    """A parameter taking one or more of fixed values; repeat it for several, leave it empty for no filter."""
+
+    field_class = ChoicesField
+
+
 class OrderingFilter(django_filters.ChoiceFilter):
     """``ordering``: a choice of sort keys, each ending in a unique column so cursor pages stay stable.
 
