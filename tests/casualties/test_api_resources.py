@@ -307,7 +307,9 @@ def test_tallies_filter_by_report_outcome_status_and_group(api_client):
     assert ids({"group": "children"}) == [children.pk]
 
 
-@pytest.mark.parametrize(("role", "sees_notes"), [(None, False), (DATA_ENTRY, True), (REVIEWER, True), (RESEARCHER, True)])
+@pytest.mark.parametrize(
+    ("role", "sees_notes"), [(None, False), (DATA_ENTRY, True), (REVIEWER, True), (RESEARCHER, True)]
+)
 def test_staff_notes_on_a_figure_are_shown_only_to_the_roles_that_work_with_figures(api_client, role, sees_notes):
     tally = TallyFactory(incident=IncidentFactory(), notes="Hospital list checked by phone.")
     clients = [token_client(user_with_role(role) if role else UserFactory())]

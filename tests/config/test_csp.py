@@ -7,7 +7,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-
 def policy(response) -> dict[str, list[str]]:
     directives = [part.strip().split() for part in response["Content-Security-Policy"].split(";")]
     return {name: sources for name, *sources in directives}
@@ -22,7 +21,9 @@ def test_every_response_carries_a_policy_allowing_only_this_server(client, url):
     assert directives["default-src"] == ["'self'"]
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'self'"]
-    assert all(source in ("'self'", "'none'") or source.startswith("'nonce-") for s in directives.values() for source in s)
+    assert all(
+        source in ("'self'", "'none'") or source.startswith("'nonce-") for s in directives.values() for source in s
+    )
 
 
 def test_the_admin_pages_have_no_inline_script_and_their_inline_styles_carry_the_nonce(admin_client):
