@@ -127,10 +127,12 @@ schema.app = get_wsgi_application()  # requests go to the application in-process
 
 # Refusals of a schema-valid read that OpenAPI cannot describe: a code or id that names no record (or several),
 # a cursor this list never gave out or gave out for another ordering, a rule across parameters ("fill needs an
-# interval", "date_to must not be before date_from"), a NUL character (PostgreSQL stores none).
+# interval", "date_to must not be before date_from", "does not apply with basis=…"), a NUL character (PostgreSQL
+# stores none).
 DATA_DEPENDENT = re.compile(
     r"does not exist|^No \w+ has the|^This names more than one|^Not a cursor this list gave out"
-    r"|^This cursor belongs to a different ordering|\bneeds\b|must not be before|^Null characters are not allowed"
+    r"|^This cursor belongs to a different ordering|\bneeds\b|must not be before|^Does not apply with"
+    r"|^Null characters are not allowed"
 )
 
 
