@@ -102,6 +102,8 @@ class CodesFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = CodesField
 
     def __init__(self, **kwargs):
+        noun = kwargs["queryset"].model._meta.verbose_name
+        kwargs.setdefault("error_messages", {"invalid_choice": f"No {noun} has the code %(value)r."})
         super().__init__(**kwargs)
         extend_schema_field({"type": "string", "description": kwargs.get("help_text", "")})(self)
 

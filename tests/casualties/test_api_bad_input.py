@@ -157,3 +157,9 @@ def test_an_empty_value_beside_a_real_one_filters_by_the_real_one(api_client):
     TallyFactory(outcome="injured")
     response = api_client.get("/api/v1/tallies/?outcome=&outcome=killed")
     assert [row["id"] for row in response.json()["results"]] == [killed.pk]
+
+
+def test_an_unknown_incident_type_code_is_a_400_naming_it(api_client):
+    response = api_client.get("/api/v1/incidents/", {"incident_type": "no-such-type"})
+    assert response.status_code == 400
+    assert response.json() == {"incident_type": ["No incident type has the code 'no-such-type'."]}
