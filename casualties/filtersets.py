@@ -11,7 +11,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Upper
 from drf_spectacular.utils import extend_schema_field
 
-from core.filters import OrderingFilter, ResolvingFilter, UtcDateTimeFilter, positive_id, updated_since_filter
+from core.filters import (
+    ChoicesFilter,
+    OrderingFilter,
+    ResolvingFilter,
+    UtcDateTimeFilter,
+    positive_id,
+    updated_since_filter,
+)
 from sources.filtersets import report_by_id, sources_named
 
 from .choices import ActorKind, ActorRole, CasualtyGroup, CasualtyStatus, Outcome, RegionLevel, ReviewStatus
@@ -96,6 +103,8 @@ class CodesFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = CodesField
 
     def __init__(self, **kwargs):
+        noun = kwargs["queryset"].model._meta.verbose_name
+        kwargs.setdefault("error_messages", {"invalid_choice": f"No {noun} has the code %(value)r."})
         super().__init__(**kwargs)
         extend_schema_field({"type": "string", "description": kwargs.get("help_text", "")})(self)
 
@@ -134,7 +143,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         to_field_name="code",
         help_text="Incident type code (e.g. armed-clash); repeat for several.",
     )
-    status = django_filters.MultipleChoiceFilter(
+    status = ChoicesFilter(
         choices=[*ReviewStatus.choices, (MERGED, "Merged into another incident")],
         method="filter_status",
         help_text="Review status; repeat for several. A merged duplicate has left every status: ask for it with "
@@ -258,7 +267,7 @@ class ActorFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", help_text="Text in the current or any former name, or an acronym (e.g. Nusra)."
     )
-    kind = django_filters.MultipleChoiceFilter(choices=ActorKind.choices, help_text="Kind of actor.")
+    kind = ChoicesFilter(choices=ActorKind.choices, help_text="Kind of actor.")
     updated_since = updated_since_filter()
 
     class Meta:
@@ -294,13 +303,9 @@ class CasualtyTallyFilterSet(django_filters.FilterSet):
         method="filter_period_total",
         help_text="true: period totals; false: figures about incidents.",
     )
-    outcome = django_filters.MultipleChoiceFilter(choices=Outcome.choices, help_text="Killed, injured or missing.")
-    status = django_filters.MultipleChoiceFilter(
-        choices=CasualtyStatus.choices, help_text="Status of the people counted."
-    )
-    group = django_filters.MultipleChoiceFilter(
-        choices=CasualtyGroup.choices, help_text="All, or an of-which subgroup."
-    )
+    outcome = ChoicesFilter(choices=Outcome.choices, help_text="Killed, injured or missing.")
+    status = ChoicesFilter(choices=CasualtyStatus.choices, help_text="Status of the people counted.")
+    group = ChoicesFilter(choices=CasualtyGroup.choices, help_text="All, or an of-which subgroup.")
     updated_since = updated_since_filter()
 
     class Meta:

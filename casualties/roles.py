@@ -205,6 +205,11 @@ def can_see_tally(user, tally) -> bool:
     return tally.incident_id is None or can_view_incident(user, tally.incident)
 
 
+def can_see_staff_notes(user) -> bool:
+    """A figure's notes are the data team's working notes: for the roles that work with figures, not the public."""
+    return _is_user(user) and (user.is_superuser or user.has_perm("casualties.view_casualtytally"))
+
+
 def can_change_figures(user, incident) -> bool:
     """Whoever may edit an incident adds, changes and deletes the figures about it."""
     return _is_user(user) and user.has_perm("casualties.change_casualtytally") and can_change_incident(user, incident)

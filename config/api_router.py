@@ -1,7 +1,7 @@
 """The whole API map under /api/v1/."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from casualties.api.aggregates import AggregateView
@@ -33,7 +33,7 @@ router.register("tallies", CasualtyTallyViewSet, basename="tally")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("aggregates/", AggregateView.as_view(), name="aggregates"),
     path("exports/incidents.csv", IncidentExportView.as_view(), name="export-incidents"),
     path("exports/tallies.csv", TallyExportView.as_view(), name="export-tallies"),

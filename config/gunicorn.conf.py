@@ -15,6 +15,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Long enough for a large CSV export to finish streaming.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
+# The longest request line gunicorn reads (its maximum); the application answers URLs over
+# MAX_URL_LENGTH (config/settings/base.py, below this) with its own 414.
+limit_request_line = 8190
 accesslog = "-"
 errorlog = "-"
 # The worker heartbeat file: on a container's overlay filesystem it can stall, in memory it cannot.

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -26,6 +26,7 @@ from core.database import retry_after, unavailable_message
 from core.services import AlreadyExists, Stale
 
 READ_ONLY_MESSAGE = "Read-only: the service sets it; leave it out of the request."
+TOO_DEEP_MESSAGE = "The JSON body is nested too deeply."
 
 
 class Conflict(APIException):
@@ -42,9 +43,19 @@ def field_errors(exc: DjangoValidationError) -> dict:
     return errors
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested deeper than Python's decoder goes is a 400, not a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(TOO_DEEP_MESSAGE) from None
+
+
 def exception_handler(exc, context):
     """DRF's answers to errors, with every 400 in one shape: ``{name: [messages]}``, so a client reads a
-    refused parameter or field the same way on every endpoint. A database that could not answer in time
+    refused parameter, field or body the same way on every endpoint. A database that could not answer in time
     (down, or a statement or lock past its limit: core.database) is a 503 ``{"detail": ...}`` with Retry-After."""
     unavailable = unavailable_message(exc)
     if unavailable is not None:
@@ -53,7 +64,9 @@ def exception_handler(exc, context):
             {"detail": unavailable}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": retry_after()}
         )
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.ValidationError):
+    if response is not None and isinstance(exc, exceptions.ParseError):
+        response.data = {api_settings.NON_FIELD_ERRORS_KEY: [str(exc.detail)]}
+    elif response is not None and isinstance(exc, exceptions.ValidationError):
         data = response.data
         if isinstance(data, list):
             data = {api_settings.NON_FIELD_ERRORS_KEY: data}

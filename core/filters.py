@@ -14,6 +14,8 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
@@ -36,6 +38,19 @@ class ResolvingFilter(django_filters.CharFilter):
     """A filter whose value names an object; pass ``resolve`` and a ``method`` that uses what it returns."""
 
     field_class = ResolvingField
+
+
+class ChoicesField(django_filters.fields.MultipleChoiceField):
+    """Several choices; an empty value (``status=``) is the same as none."""
+
+    def clean(self, value):
+        return super().clean([choice for choice in value or [] if choice != ""])
+
+
+class ChoicesFilter(django_filters.MultipleChoiceFilter):
+    """A parameter taking one or more of fixed values; repeat it for several, leave it empty for no filter."""
+
+    field_class = ChoicesField
 
 
 class OrderingFilter(django_filters.ChoiceFilter):
@@ -89,6 +104,33 @@ def updated_since_filter() -> django_filters.IsoDateTimeFilter:
         lookup_expr="gte",
         help_text="Only rows changed at or after this ISO 8601 date-time (e.g. 2017-07-20T00:00:00Z), for sync.",
     )
+
+
+def filter_parameters(filterset_class: type, *, exclude: Iterable[str] = ()) -> list[OpenApiParameter]:
+    """A FilterSet's parameters as the schema states them on a view that is not a list (aggregates, exports):
+    dates as dates, choices as their values, repeatable ones as arrays, as on the lists."""
+    multiple = (django_filters.MultipleChoiceFilter, django_filters.ModelMultipleChoiceFilter)
+    types = [
+        (django_filters.IsoDateTimeFilter, OpenApiTypes.DATETIME),
+        (django_filters.DateFilter, OpenApiTypes.DATE),
+        (django_filters.UUIDFilter, OpenApiTypes.UUID),
+    ]
+    parameters = []
+    for name, f in filterset_class.base_filters.items():
+        if name in exclude:
+            continue
+        kind = next((kind for filter_class, kind in types if isinstance(f, filter_class)), str)
+        choices = f.extra.get("choices") if isinstance(f, (django_filters.ChoiceFilter, *multiple)) else None
+        parameters.append(
+            OpenApiParameter(
+                name,
+                kind,
+                description=str(f.extra.get("help_text", "")),
+                enum=[str(value) for value, _ in choices] if choices else None,
+                many=isinstance(f, multiple) or None,
+            )
+        )
+    return parameters
 
 
 def unknown_parameter_message(name: str, known: Iterable[str]) -> str:

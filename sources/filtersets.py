@@ -8,7 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from core.filters import OrderingFilter, ResolvingFilter, positive_id, updated_since_filter
+from core.filters import ChoicesFilter, OrderingFilter, ResolvingFilter, positive_id, updated_since_filter
 
 from .choices import SourceKind
 from .models import Report, Source
@@ -38,7 +38,7 @@ def report_by_id(value: str) -> Report:
 
 class SourceFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", help_text="Text in the name or acronym (case-insensitive).")
-    kind = django_filters.MultipleChoiceFilter(choices=SourceKind.choices, help_text="Kind of organisation.")
+    kind = ChoicesFilter(choices=SourceKind.choices, help_text="Kind of organisation.")
     country = django_filters.CharFilter(
         method="filter_country", help_text="ISO 3166-1 alpha-3 code of the source's seat (e.g. SYR, GBR)."
     )

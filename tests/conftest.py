@@ -86,15 +86,19 @@ def database_owner(db):
 @pytest.fixture(autouse=True, scope="session")
 def _analyze_as_the_owner():
     """Tests run ANALYZE where autovacuum would have, which only a table's owner (or a superuser) may do: the
-    statement alone runs as the owner."""
+    statement alone runs as the owner, and the role of the moment (the service role, or the owner in a test that
+    asked for ``database_owner``) is back after it."""
 
     def as_owner(execute, sql, params, many, context):
         role = context["connection"].settings_dict["OPTIONS"].get("assume_role")
         if not role or not sql.lstrip().upper().startswith("ANALYZE"):
             return execute(sql, params, many, context)
+        execute("SELECT current_user = session_user", None, False, context)
+        (as_session_user,) = context["cursor"].fetchone()
         execute("SET ROLE NONE", None, False, context)
         result = execute(sql, params, many, context)
-        execute(connection.ops.compose_sql("SET ROLE %s", [role]), None, False, context)
+        if not as_session_user:
+            execute(connection.ops.compose_sql("SET ROLE %s", [role]), None, False, context)
         return result
 
     with connection.execute_wrapper(as_owner):

@@ -6,7 +6,6 @@ the query string into their arguments and their rows into JSON or CSV.
 
 import hashlib
 
-import django_filters
 import orjson
 from django.http import Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.cache import parse_etags, patch_vary_headers
@@ -18,7 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
-from core.filters import refuse_unknown_parameters
+from core.filters import filter_parameters, refuse_unknown_parameters
 
 from ..choices import CasualtyGroup, CasualtyStatus, Outcome
 from ..csv_stream import csv_stream
@@ -194,12 +193,7 @@ class AggregateResponseSerializer(serializers.Serializer):
 
 
 def _filter_parameters() -> list[OpenApiParameter]:
-    multiple = (django_filters.MultipleChoiceFilter, django_filters.ModelMultipleChoiceFilter)
-    return [
-        OpenApiParameter(name, str, description=str(f.extra.get("help_text", "")), many=isinstance(f, multiple) or None)
-        for name, f in IncidentFilterSet.base_filters.items()
-        if name not in AggregateParamsSerializer._declared_fields and name not in IGNORED_FILTERS
-    ]
+    return filter_parameters(IncidentFilterSet, exclude={*AggregateParamsSerializer._declared_fields, *IGNORED_FILTERS})
 
 
 class AggregateView(APIView):

@@ -1,6 +1,5 @@
 """CSV exports under /api/v1/exports/: the API's filters and scoping, streamed by casualties.exports."""
 
-import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -9,7 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.filters import refuse_unknown_parameters
+from core.filters import filter_parameters, refuse_unknown_parameters
 
 from ..exports import (
     INCIDENTS,
@@ -33,11 +32,7 @@ HXL_VALUES = {"": False, "0": False, "1": True}
 
 def export_schema(export: Export, filterset_class: type, summary: str):
     """The OpenAPI description of an export: its filters, hxl, and a CSV body."""
-    multiple = (django_filters.MultipleChoiceFilter, django_filters.ModelMultipleChoiceFilter)
-    filters = [
-        OpenApiParameter(name, str, description=str(f.extra.get("help_text", "")), many=isinstance(f, multiple) or None)
-        for name, f in filterset_class.base_filters.items()
-    ]
+    filters = filter_parameters(filterset_class)
     hxl = OpenApiParameter("hxl", str, enum=["0", "1"], description="1: a row of HXL hashtags under the header.")
     return extend_schema_view(
         get=extend_schema(

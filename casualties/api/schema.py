@@ -28,6 +28,14 @@ class ApiAutoSchema(AutoSchema):
                 parameter["allowEmptyValue"] = True  # an empty parameter is the same as an absent one
         return operation
 
+    def get_response_serializers(self):
+        """A write answers with the view's read representation (core.api.WriteResponsesMixin), so the schema
+        says so."""
+        reader = getattr(self.view, "read_serializer_class", None)
+        if reader is not None and self.method in ("POST", "PUT", "PATCH"):
+            return reader
+        return super().get_response_serializers()
+
     def get_auth(self) -> list[dict]:
         auths = super().get_auth()
         if self.method in SAFE_METHODS and {} not in auths:
@@ -41,6 +49,7 @@ class ApiAutoSchema(AutoSchema):
         is_list = self._is_list_view()
         responses.setdefault("401", _response("The token is invalid or the account inactive.", ERROR))
         responses.setdefault("429", _response("Too many requests; retry after the Retry-After seconds.", ERROR))
+        responses["414"] = _response("The URL is too long; send fewer or shorter parameters.", ERROR)
         if self.method == "GET":
             responses["200"]["headers"] = ETAG
             responses["304"] = _response("Not modified: the If-None-Match ETag is current.", headers=ETAG)
@@ -52,6 +61,7 @@ class ApiAutoSchema(AutoSchema):
             responses["400"] = _response("The body is invalid; messages per field.", FIELD_ERRORS)
             responses["403"] = _response("Your role may not make this change.", ERROR)
             responses["409"] = _response("A stale version, or a retry whose content differs.", ERROR)
+            responses["413"] = _response("The body is larger than the service accepts.", ERROR)
         if self.method == "POST" and "201" in responses:
             responses["200"] = {**responses["201"], "description": "A retry of an earlier create: nothing new."}
         return responses

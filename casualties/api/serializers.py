@@ -23,7 +23,7 @@ from ..models import (
     Region,
     ReportingPeriod,
 )
-from ..roles import visible_incidents
+from ..roles import can_see_staff_notes, visible_incidents
 from ..services import incident_create, incident_update, tally_create, tally_update
 
 
@@ -102,6 +102,14 @@ class IncidentActorSerializer(serializers.ModelSerializer):
     class Meta:
         model = IncidentActor
         fields = ["actor", "actor_name", "role"]
+
+    def validate(self, attrs: dict) -> dict:
+        # A PATCH is partial for the incident, not for each actor it lists: every item names both.
+        missing = [name for name in ("actor", "role") if name not in attrs]
+        if missing:
+            required = {name: [self.fields[name].error_messages["required"]] for name in missing}
+            raise serializers.ValidationError(required)
+        return attrs
 
 
 class EstimateSerializer(serializers.ModelSerializer):
@@ -264,6 +272,8 @@ class CasualtyTallySerializer(ServiceWriteMixin, serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             fields["incident"].queryset = visible_incidents(request.user, Incident.objects.all())
+            if not can_see_staff_notes(request.user):
+                del fields["notes"]
         return fields
 
     def create_with(self, user, data: dict) -> tuple[CasualtyTally, bool]:

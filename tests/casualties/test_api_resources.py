@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from casualties.models import ActorName, CasualtyTally, Region, ReportingPeriod
-from casualties.roles import DATA_ENTRY, REVIEWER
+from casualties.roles import DATA_ENTRY, RESEARCHER, REVIEWER
 from tests.casualties.test_api_incidents import token_client, user_with_role
 from tests.factories import (
     ActorFactory,
@@ -305,3 +305,39 @@ def test_tallies_filter_by_report_outcome_status_and_group(api_client):
     assert ids({"outcome": "injured"}) == [injured.pk]
     assert ids({"status": "combatant"}) == [injured.pk]
     assert ids({"group": "children"}) == [children.pk]
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_notes"), [(None, False), (DATA_ENTRY, True), (REVIEWER, True), (RESEARCHER, True)]
+)
+def test_staff_notes_on_a_figure_are_shown_only_to_the_roles_that_work_with_figures(api_client, role, sees_notes):
+    tally = TallyFactory(incident=IncidentFactory(), notes="Hospital list checked by phone.")
+    clients = [token_client(user_with_role(role) if role else UserFactory())]
+    if role is None:
+        clients.append(api_client)
+    for client in clients:
+        detail = client.get(f"/api/v1/tallies/{tally.pk}/").json()
+        listed = client.get("/api/v1/tallies/").json()["results"][0]
+        assert detail.get("notes") == listed.get("notes") == ("Hospital list checked by phone." if sees_notes else None)
+        assert ("notes" in detail) is sees_notes
+        assert detail["best"] == 10
+
+
+def test_the_author_changes_a_figure_a_reviewer_marked_preferred_without_touching_the_mark():
+    author, reviewer = user_with_role(DATA_ENTRY), user_with_role(REVIEWER)
+    tally = TallyFactory(incident=IncidentFactory(status="draft", created_by=author), best=10)
+    url, reviewing = f"/api/v1/tallies/{tally.pk}/", token_client(reviewer)
+    read = reviewing.get(url).json()
+    marked = reviewing.patch(url, {"is_preferred": True, "updated_at": read["updated_at"]}, format="json")
+    assert (marked.status_code, marked.json()["is_preferred"]) == (200, True)
+    client = token_client(author)
+
+    changed = client.patch(url, {"best": 12, "high": 12, "updated_at": marked.json()["updated_at"]}, format="json")
+    echoed = client.patch(url, {"is_preferred": True, "updated_at": changed.json()["updated_at"]}, format="json")
+    unmarked = client.patch(url, {"is_preferred": False, "updated_at": echoed.json()["updated_at"]}, format="json")
+
+    assert (changed.status_code, changed.json()["best"], changed.json()["is_preferred"]) == (200, 12, True)
+    assert echoed.status_code == 200
+    assert unmarked.status_code == 403
+    tally.refresh_from_db()
+    assert (tally.best, tally.is_preferred) == (12, True)
