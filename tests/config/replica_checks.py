@@ -131,7 +131,8 @@ def data_entry_user():
     return user
 
 
-def test_the_two_servers_are_a_primary_and_its_hot_standby():
+def test_the_two_servers_are_a_primary_and_its_hot_standby(database_owner):
+    """As the owner: pg_stat_replication shows the state of a standby to privileged roles only."""
     standby_catches_up()
 
     assert fetch_one(PRIMARY, "SELECT pg_is_in_recovery()") is False
