@@ -146,7 +146,8 @@ def export_logs_settle(*, log_ids: list[int] | None = None) -> int:
             UPDATE casualties_exportlog AS log SET status = %s, finished_at = now()
              WHERE log.status = %s AND (%s::bigint[] IS NULL OR log.id = ANY(%s::bigint[]))
                AND NOT EXISTS (SELECT 1 FROM unnest(%s::int[], %s::timestamptz[]) AS a(pid, backend_start)
-                                WHERE a.pid = log.backend_pid AND a.backend_start = log.backend_started_at)
+                                WHERE a.pid = log.backend_pid
+                                  AND (a.backend_start IS NULL OR a.backend_start = log.backend_started_at))
             """,
             [ExportLog.Status.FAILED, ExportLog.Status.STARTED, log_ids, log_ids, pids, starts],
         )
@@ -154,17 +155,16 @@ def export_logs_settle(*, log_ids: list[int] | None = None) -> int:
 
 
 def export_sessions() -> list[tuple[int, datetime.datetime]] | None:
-    """The export sessions open now on every server exports stream from (the primary, and the hot standby when
-    there is one), or None when one of them does not answer."""
+    """The sessions open now (pid, start) on every server exports stream from (the primary, and the hot standby
+    when there is one), or None when one of them does not answer. PostgreSQL shows the start of a session of
+    another login only to privileged roles: such a session's start is None, and its pid alone keeps an export
+    alive (a pid reused meanwhile can only keep a dead export ``started``, never fail a live one)."""
     sessions = []
     for alias in export_servers():
         try:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT pg_stat_clear_snapshot()")  # the sessions as they are now, even in a transaction
-                cursor.execute(
-                    "SELECT pid, backend_start FROM pg_stat_activity WHERE application_name = %s",
-                    [EXPORT_APPLICATION_NAME],
-                )
+                cursor.execute("SELECT pid, backend_start FROM pg_stat_activity")
                 sessions += cursor.fetchall()
         except DatabaseError:
             if alias == PRIMARY:

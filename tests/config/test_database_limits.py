@@ -99,10 +99,10 @@ def test_an_export_streams_from_a_connection_with_a_longer_but_bounded_statement
     original = exports._connect
 
     def connect():
-        conn = original()
+        conn, pid, started = original()
         seen.append(conn.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"))
         seen[-1] = seen[-1].fetchone()
-        return conn
+        return conn, pid, started
 
     exports._connect = connect
     try:
