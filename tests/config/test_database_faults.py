@@ -185,14 +185,16 @@ def as_a_server_does(**kwargs) -> None:
 @pytest.fixture
 def on_throwaway(throwaway, django_db_blocker) -> Iterator[ThrowawayPostgres]:
     """The service's connection points at the throwaway server for the test, and is handled as a server would."""
-    saved = {**connection.settings_dict, "OPTIONS": dict(connection.settings_dict["OPTIONS"])}
+    saved = dict(connection.settings_dict)  # its OPTIONS the very dict, given back afterwards
     request_started.connect(as_a_server_does)
     request_finished.connect(as_a_server_does)
     with django_db_blocker.unblock():
         connection.close()
         connection.settings_dict.update(HOST="127.0.0.1", PORT=str(throwaway.port), NAME="faults", USER="postgres")
         connection.settings_dict.update(PASSWORD="")
-        connection.settings_dict["OPTIONS"]["connect_timeout"] = CONNECT_TIMEOUT
+        # The copy has the data, not the suite's service role: the throwaway's own superuser serves it.
+        options = {name: value for name, value in saved["OPTIONS"].items() if name != "assume_role"}
+        connection.settings_dict["OPTIONS"] = {**options, "connect_timeout": CONNECT_TIMEOUT}
         try:
             yield throwaway
         finally:

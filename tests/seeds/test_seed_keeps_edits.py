@@ -193,7 +193,11 @@ def test_make_setup_runs_again_after_every_kind_of_demo_row_was_edited():
     url = f"postgres://{database['USER']}@{database['HOST'] or ''}:{database['PORT'] or 5432}/{database['NAME']}"
     if database["HOST"] and database["HOST"].startswith("/"):
         url = f"postgres://{database['USER']}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}"
-    environment = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    # The test database as the suite's own login, which then both migrates and seeds (no second role).
+    inherited = {
+        name: value for name, value in os.environ.items() if name not in {"DATABASE_OWNER_URL", "DATABASE_ROLE"}
+    }
+    environment = {**inherited, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     run = subprocess.run(
         ["make", "--no-print-directory", "setup", f"PYTHON={sys.executable}"],
         cwd=settings.BASE_DIR,
