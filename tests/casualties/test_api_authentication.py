@@ -5,17 +5,16 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from casualties.api.authentication import TOKEN_FAILURES_DETAIL
 from tests.casualties.test_api_incidents import token_client
+from tests.databases import subprocess_database_url
 from tests.factories import UserFactory
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
@@ -75,14 +74,6 @@ def test_throttle_counters_are_kept_in_the_database_cache():
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
 
 
-def database_url() -> str:
-    """The test database as a DATABASE_URL, for another process."""
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    host = quote(db["HOST"] or "", safe="")
-    return f"postgres://{quote(db['USER'], safe='')}{password}@{host}:{db['PORT']}/{db['NAME']}"
-
-
 # Another process, as a second gunicorn worker would be: it sends wrong tokens from one address.
 GUESSER = textwrap.dedent(
     """
@@ -104,7 +95,7 @@ def test_wrong_tokens_counted_in_another_process_throttle_this_one():
     # The test database, as its owner (the suite's login); the suite's own owner URL names the server's database.
     env = {
         **{name: value for name, value in os.environ.items() if name not in {"DATABASE_OWNER_URL", "DATABASE_ROLE"}},
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "API_TOKEN_FAILURE_RATE": "3/hour",
     }

@@ -9,7 +9,6 @@ import uuid
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 
 from casualties import services
 from casualties.models import Actor, CasualtyTally, Incident, IncidentActor, Region, ReportingPeriod
@@ -18,6 +17,7 @@ from seeds.files import read_yaml
 from seeds.loaders import seed
 from seeds.models import SeedRecord
 from sources.models import Report, Source
+from tests.databases import subprocess_database_url
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,10 +189,7 @@ def test_a_new_demo_row_that_would_clash_is_left_out_with_the_reason(demo_seeded
 def test_make_setup_runs_again_after_every_kind_of_demo_row_was_edited():
     seed(demo=True)
     edit_every_kind_of_demo_row()
-    database = connection.settings_dict
-    url = f"postgres://{database['USER']}@{database['HOST'] or ''}:{database['PORT'] or 5432}/{database['NAME']}"
-    if database["HOST"] and database["HOST"].startswith("/"):
-        url = f"postgres://{database['USER']}@/{database['NAME']}?host={database['HOST']}&port={database['PORT']}"
+    url = subprocess_database_url()
     # The test database as the suite's own login, which then both migrates and seeds (no second role).
     inherited = {
         name: value for name, value in os.environ.items() if name not in {"DATABASE_OWNER_URL", "DATABASE_ROLE"}
